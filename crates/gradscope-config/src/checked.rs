@@ -1,0 +1,560 @@
+//! The checked experiment: every value validated and every word turned into its type.
+
+use std::path::{Path, PathBuf};
+
+use gradscope_data::{CsvTask, DataSpec};
+use gradscope_record::DiagnosisThresholds;
+use gradscope_model::{
+    Activation, BackendKind, ChainConfig, InitKind, MlpConfig, ModelSpec, NormKind, NormPosition,
+    WeightInit,
+};
+use serde::Serialize;
+
+use crate::error::{ConfigError, Result};
+use crate::raw::{RawConfig, RawData, RawModel, RawOptim, RawTrain};
+
+/// The model, before the data fixes its input and output dimensions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModelSettings {
+    /// A deep MLP (its `input_dim` and `output_dim` are filled in by [`ModelSettings::spec`]).
+    Mlp(MlpConfig),
+    /// The scalar chain (its head is sized by [`ModelSettings::spec`]).
+    Chain {
+        /// Length N.
+        depth: usize,
+        /// Initial w.
+        w: f64,
+        /// Initial b.
+        b: f64,
+        /// Shared (w, b).
+        tied: bool,
+    },
+}
+
+impl ModelSettings {
+    /// The model for data with these dimensions.
+    pub fn spec(&self, input_dim: usize, output_dim: usize) -> ModelSpec {
+        match *self {
+            ModelSettings::Mlp(mut c) => {
+                c.input_dim = input_dim;
+                c.output_dim = output_dim;
+                ModelSpec::Mlp(c)
+            }
+            ModelSettings::Chain { depth, w, b, tied } => ModelSpec::Chain(ChainConfig {
+                depth,
+                w,
+                b,
+                tied,
+                head: Some((input_dim, output_dim)),
+            }),
+        }
+    }
+}
+
+/// The optimiser family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimKind {
+    /// SGD, with optional (Nesterov) momentum.
+    Sgd,
+    /// Adam (L2 weight decay).
+    Adam,
+    /// AdamW (decoupled weight decay).
+    AdamW,
+}
+
+/// The learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Schedule {
+    /// The same rate every step.
+    Constant,
+    /// Linear warm-up from 0 over `warmup_steps`, then constant.
+    Warmup {
+        /// Warm-up length.
+        warmup_steps: usize,
+    },
+    /// Linear warm-up, then a cosine decay to `min_lr` at the last step.
+    Cosine {
+        /// Warm-up length.
+        warmup_steps: usize,
+        /// Final rate.
+        min_lr: f64,
+    },
+}
+
+/// Checked optimiser settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OptimSettings {
+    /// Family.
+    pub kind: OptimKind,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Adam β₁.
+    pub beta1: f64,
+    /// Adam β₂.
+    pub beta2: f64,
+    /// Adam ε.
+    pub eps: f64,
+    /// Global-norm clipping threshold.
+    pub clip_norm: Option<f64>,
+    /// Per-parameter norm clipping threshold (burn's `GradientClippingConfig::Norm`).
+    pub clip_norm_per_param: Option<f64>,
+    /// Value clipping threshold.
+    pub clip_value: Option<f64>,
+    /// Schedule.
+    pub schedule: Schedule,
+}
+
+impl OptimSettings {
+    /// Learning rate at `step` of `total` steps.
+    pub fn lr_at(&self, step: usize, total: usize) -> f64 {
+        let warm = |w: usize| {
+            if w > 0 && step < w {
+                Some(self.lr * (step + 1) as f64 / w as f64)
+            } else {
+                None
+            }
+        };
+        match self.schedule {
+            Schedule::Constant => self.lr,
+            Schedule::Warmup { warmup_steps } => warm(warmup_steps).unwrap_or(self.lr),
+            Schedule::Cosine {
+                warmup_steps,
+                min_lr,
+            } => warm(warmup_steps).unwrap_or_else(|| {
+                let span = total.saturating_sub(warmup_steps).max(1) as f64;
+                let t = (step.saturating_sub(warmup_steps) as f64 / span).min(1.0);
+                min_lr + 0.5 * (self.lr - min_lr) * (1.0 + (std::f64::consts::PI * t).cos())
+            }),
+        }
+    }
+
+    /// Whether any clipping is on.
+    pub fn clipping(&self) -> bool {
+        self.clip_norm.is_some() || self.clip_norm_per_param.is_some() || self.clip_value.is_some()
+    }
+}
+
+/// Which loss to train with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossChoice {
+    /// Cross-entropy for classification, MSE for regression.
+    Auto,
+    /// Mean squared error (one-hot targets for classification).
+    Mse,
+    /// Cross-entropy (classification only).
+    CrossEntropy,
+}
+
+/// Checked training-loop settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrainSettings {
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Recording cadence.
+    pub record_every: usize,
+    /// Evaluation cadence.
+    pub eval_every: usize,
+    /// Whether the baseline runs.
+    pub baseline: bool,
+    /// Loss.
+    pub loss: LossChoice,
+    /// Learning-signal window (recorded steps).
+    pub signal_window: usize,
+    /// Learning-signal z threshold.
+    pub signal_z: f64,
+    /// Compute threads (0 = all cores).
+    pub threads: usize,
+}
+
+/// A whole checked experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    /// Name (for folders and reports).
+    pub name: String,
+    /// Initialisation seed.
+    pub seed: u64,
+    /// Data seed.
+    pub data_seed: u64,
+    /// Backend.
+    pub backend: BackendKind,
+    /// Model.
+    pub model: ModelSettings,
+    /// Data.
+    pub data: DataSpec,
+    /// Optimiser.
+    pub optim: OptimSettings,
+    /// Training loop.
+    pub train: TrainSettings,
+    /// Diagnosis thresholds.
+    pub diagnosis: DiagnosisThresholds,
+    /// The config actually used (file, defaults and overrides), to be saved with the results.
+    pub raw: RawConfig,
+}
+
+fn word<T: std::str::FromStr<Err = String>>(key: &str, value: &str) -> Result<T> {
+    value
+        .parse::<T>()
+        .map_err(|rule| ConfigError::invalid(key, format!("{value:?}"), rule))
+}
+
+fn check(ok: bool, key: &str, value: impl std::fmt::Display, rule: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(key, value, rule))
+    }
+}
+
+fn finite_nonneg(key: &str, v: f64) -> Result<()> {
+    check(v.is_finite() && v >= 0.0, key, v, "must be finite and ≥ 0")
+}
+
+fn validate_model(m: &RawModel) -> Result<ModelSettings> {
+    check(
+        (1..=gradscope_model::MAX_DEPTH).contains(&m.depth),
+        "model.depth",
+        m.depth,
+        if m.depth == 0 {
+            "must be at least 1"
+        } else {
+            "must be at most 1000"
+        },
+    )?;
+    match m.kind.as_str() {
+        "chain" => {
+            check(m.w.is_finite(), "model.w", m.w, "must be finite")?;
+            check(m.b.is_finite(), "model.b", m.b, "must be finite")?;
+            Ok(ModelSettings::Chain {
+                depth: m.depth,
+                w: m.w,
+                b: m.b,
+                tied: m.tied,
+            })
+        }
+        "mlp" => {
+            check(m.width >= 1, "model.width", m.width, "must be at least 1")?;
+            finite_nonneg("model.sigma_w", m.sigma_w)?;
+            finite_nonneg("model.sigma_b", m.sigma_b)?;
+            check(
+                (1..=2).contains(&m.block_linears),
+                "model.block_linears",
+                m.block_linears,
+                "must be 1 or 2",
+            )?;
+            if let Some(a) = m.branch_scale {
+                check(a.is_finite(), "model.branch_scale", a, "must be finite")?;
+                check(m.residual, "model.branch_scale", a, "needs model.residual = true")?;
+            }
+            let config = MlpConfig {
+                input_dim: 1,
+                output_dim: 1,
+                width: m.width,
+                depth: m.depth,
+                activation: word::<Activation>("model.activation", &m.activation)?,
+                init: WeightInit::new(word::<InitKind>("model.init", &m.init)?, m.sigma_w),
+                bias: m.bias,
+                sigma_b: m.sigma_b,
+                residual: m.residual,
+                block_linears: m.block_linears,
+                branch_scale: m.branch_scale,
+                norm: word::<NormKind>("model.norm", &m.norm)?,
+                norm_position: word::<NormPosition>("model.norm_position", &m.norm_position)?,
+            };
+            Ok(ModelSettings::Mlp(config))
+        }
+        other => Err(ConfigError::invalid(
+            "model.kind",
+            format!("{other:?}"),
+            "expected one of mlp, chain",
+        )),
+    }
+}
+
+fn unused(d: &RawData, allowed: &[&str]) -> Result<()> {
+    let set = [
+        ("dim", d.dim.is_some()),
+        ("outputs", d.outputs.is_some()),
+        ("n_train", d.n_train.is_some()),
+        ("n_test", d.n_test.is_some()),
+        ("noise", d.noise.is_some()),
+        ("teacher_depth", d.teacher_depth.is_some()),
+        ("teacher_width", d.teacher_width.is_some()),
+        ("arms", d.arms.is_some()),
+        ("test_fraction", d.test_fraction.is_some()),
+        ("split_seed", d.split_seed.is_some()),
+        ("path", d.path.is_some()),
+        ("target", d.target.is_some()),
+        ("task", d.task.is_some()),
+        ("classes", d.classes.is_some()),
+        ("has_header", d.has_header.is_some()),
+    ];
+    for (key, is_set) in set {
+        if is_set && !allowed.contains(&key) {
+            return Err(ConfigError::invalid(
+                &format!("data.{key}"),
+                "(set)",
+                format!(
+                    "not used by data.name = {:?} (it uses: {})",
+                    d.name,
+                    if allowed.is_empty() { "nothing else".to_string() } else { allowed.join(", ") }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
+    let spec = match d.name.as_str() {
+        "gaussian" => {
+            unused(d, &["dim", "outputs", "n_train", "n_test"])?;
+            DataSpec::Gaussian {
+                dim: d.dim.unwrap_or(128),
+                outputs: d.outputs.unwrap_or(1),
+                n_train: d.n_train.unwrap_or(1024),
+                n_test: d.n_test.unwrap_or(256),
+            }
+        }
+        "teacher" => {
+            unused(d, &["dim", "outputs", "n_train", "n_test", "noise", "teacher_depth", "teacher_width"])?;
+            DataSpec::Teacher {
+                dim: d.dim.unwrap_or(32),
+                outputs: d.outputs.unwrap_or(1),
+                depth: d.teacher_depth.unwrap_or(2),
+                width: d.teacher_width.unwrap_or(64),
+                noise: d.noise.unwrap_or(0.1),
+                n_train: d.n_train.unwrap_or(2048),
+                n_test: d.n_test.unwrap_or(512),
+            }
+        }
+        "spirals" => {
+            unused(d, &["dim", "n_train", "n_test", "noise", "arms"])?;
+            DataSpec::Spirals {
+                arms: d.arms.unwrap_or(3),
+                dim: d.dim.unwrap_or(2),
+                noise: d.noise.unwrap_or(0.2),
+                n_train: d.n_train.unwrap_or(1500),
+                n_test: d.n_test.unwrap_or(500),
+            }
+        }
+        "digits" => {
+            unused(d, &["test_fraction", "split_seed"])?;
+            DataSpec::Digits {
+                test_fraction: d.test_fraction.unwrap_or(0.2),
+                split_seed: d.split_seed.unwrap_or(d.seed),
+            }
+        }
+        "mnist1d" => {
+            unused(d, &[])?;
+            DataSpec::Mnist1d
+        }
+        "csv" => {
+            unused(d, &["path", "target", "task", "classes", "test_fraction", "split_seed", "has_header"])?;
+            let path = d
+                .path
+                .as_deref()
+                .ok_or_else(|| ConfigError::invalid("data.path", "(missing)", "data.name = \"csv\" needs the file's path"))?;
+            let path = PathBuf::from(path);
+            let path = if path.is_absolute() { path } else { base_dir.join(path) };
+            let task = match d.task.as_deref().unwrap_or("auto") {
+                "auto" => CsvTask::Auto,
+                "classification" => CsvTask::Classification,
+                "regression" => CsvTask::Regression,
+                other => {
+                    return Err(ConfigError::invalid(
+                        "data.task",
+                        format!("{other:?}"),
+                        "expected one of auto, classification, regression",
+                    ));
+                }
+            };
+            DataSpec::Csv {
+                path,
+                target: d.target.clone().unwrap_or_else(|| "last".into()),
+                task,
+                classes: d.classes,
+                test_fraction: d.test_fraction.unwrap_or(0.2),
+                split_seed: d.split_seed.unwrap_or(d.seed),
+                has_header: d.has_header.unwrap_or(true),
+            }
+        }
+        other => {
+            return Err(ConfigError::invalid(
+                "data.name",
+                format!("{other:?}"),
+                "expected one of gaussian, teacher, spirals, digits, mnist1d, csv",
+            ));
+        }
+    };
+    spec.validate().map_err(|e| match e {
+        gradscope_data::DataError::Invalid { field, message } => {
+            // The data crate's message starts with the value: "1.5: must be in (0, 1)".
+            let (value, rule) = message.split_once(": ").unwrap_or(("(value)", message.as_str()));
+            let key = if field.starts_with("data.") { field.clone() } else { format!("data.{field}") };
+            ConfigError::invalid(&key, value, rule)
+        }
+        other => ConfigError::invalid("data", d.name.clone(), other.to_string()),
+    })?;
+    Ok(spec)
+}
+
+fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
+    let kind = match o.name.as_str() {
+        "sgd" => OptimKind::Sgd,
+        "adam" => OptimKind::Adam,
+        "adamw" => OptimKind::AdamW,
+        other => {
+            return Err(ConfigError::invalid(
+                "optim.name",
+                format!("{other:?}"),
+                "expected one of sgd, adam, adamw",
+            ));
+        }
+    };
+    finite_nonneg("optim.lr", o.lr)?;
+    check((0.0..1.0).contains(&o.momentum), "optim.momentum", o.momentum, "must be in [0, 1)")?;
+    check(
+        !o.nesterov || (o.momentum > 0.0 && kind == OptimKind::Sgd),
+        "optim.nesterov",
+        o.nesterov,
+        "needs optim.name = \"sgd\" and optim.momentum > 0",
+    )?;
+    finite_nonneg("optim.weight_decay", o.weight_decay)?;
+    check((0.0..1.0).contains(&o.beta1), "optim.beta1", o.beta1, "must be in [0, 1)")?;
+    check((0.0..1.0).contains(&o.beta2), "optim.beta2", o.beta2, "must be in [0, 1)")?;
+    check(o.eps.is_finite() && o.eps > 0.0, "optim.eps", o.eps, "must be finite and > 0")?;
+    for (key, v) in [
+        ("optim.clip_norm", o.clip_norm),
+        ("optim.clip_norm_per_param", o.clip_norm_per_param),
+        ("optim.clip_value", o.clip_value),
+    ] {
+        if let Some(v) = v {
+            check(v.is_finite() && v > 0.0, key, v, "must be finite and > 0")?;
+        }
+    }
+    finite_nonneg("optim.min_lr", o.min_lr)?;
+    let schedule = match o.schedule.as_str() {
+        "constant" => Schedule::Constant,
+        "warmup" => Schedule::Warmup {
+            warmup_steps: o.warmup_steps,
+        },
+        "cosine" => Schedule::Cosine {
+            warmup_steps: o.warmup_steps,
+            min_lr: o.min_lr,
+        },
+        other => {
+            return Err(ConfigError::invalid(
+                "optim.schedule",
+                format!("{other:?}"),
+                "expected one of constant, warmup, cosine",
+            ));
+        }
+    };
+    Ok(OptimSettings {
+        kind,
+        lr: o.lr,
+        momentum: o.momentum,
+        nesterov: o.nesterov,
+        weight_decay: o.weight_decay,
+        beta1: o.beta1,
+        beta2: o.beta2,
+        eps: o.eps,
+        clip_norm: o.clip_norm,
+        clip_norm_per_param: o.clip_norm_per_param,
+        clip_value: o.clip_value,
+        schedule,
+    })
+}
+
+fn validate_train(t: &RawTrain) -> Result<TrainSettings> {
+    check(t.steps >= 1, "train.steps", t.steps, "must be at least 1")?;
+    check(t.batch_size >= 1, "train.batch_size", t.batch_size, "must be at least 1")?;
+    check(t.record_every >= 1, "train.record_every", t.record_every, "must be at least 1")?;
+    check(t.eval_every >= 1, "train.eval_every", t.eval_every, "must be at least 1")?;
+    check(t.signal_window >= 2, "train.signal_window", t.signal_window, "must be at least 2")?;
+    check(t.signal_z.is_finite() && t.signal_z > 0.0, "train.signal_z", t.signal_z, "must be finite and > 0")?;
+    let loss = match t.loss.as_str() {
+        "auto" => LossChoice::Auto,
+        "mse" => LossChoice::Mse,
+        "cross_entropy" => LossChoice::CrossEntropy,
+        other => {
+            return Err(ConfigError::invalid(
+                "train.loss",
+                format!("{other:?}"),
+                "expected one of auto, mse, cross_entropy",
+            ));
+        }
+    };
+    Ok(TrainSettings {
+        steps: t.steps,
+        batch_size: t.batch_size,
+        record_every: t.record_every,
+        eval_every: t.eval_every,
+        baseline: t.baseline,
+        loss,
+        signal_window: t.signal_window,
+        signal_z: t.signal_z,
+        threads: t.threads,
+    })
+}
+
+fn validate_diagnosis(d: &DiagnosisThresholds) -> Result<()> {
+    check(
+        d.vanishing_ratio > 0.0 && d.vanishing_ratio < 1.0,
+        "diagnosis.vanishing_ratio",
+        d.vanishing_ratio,
+        "must be in (0, 1)",
+    )?;
+    check(
+        d.exploding_ratio > 1.0 && d.exploding_ratio.is_finite(),
+        "diagnosis.exploding_ratio",
+        d.exploding_ratio,
+        "must be finite and > 1",
+    )?;
+    check(d.spike_factor > 1.0 && d.spike_factor.is_finite(), "diagnosis.spike_factor", d.spike_factor, "must be finite and > 1")?;
+    check(d.spike_window >= 1, "diagnosis.spike_window", d.spike_window, "must be at least 1")?;
+    check((0.0..=1.0).contains(&d.saturated_fraction), "diagnosis.saturated_fraction", d.saturated_fraction, "must be in [0, 1]")?;
+    check((0.0..=1.0).contains(&d.dead_fraction), "diagnosis.dead_fraction", d.dead_fraction, "must be in [0, 1]")?;
+    Ok(())
+}
+
+/// Validates a raw config into an [`Experiment`]. Relative data paths are resolved against
+/// `base_dir` (the config file's folder); `default_name` names an experiment without `name`.
+pub fn validate(raw: &RawConfig, base_dir: &Path, default_name: &str) -> Result<Experiment> {
+    let backend = word::<BackendKind>("device", &raw.device)?;
+    let model = validate_model(&raw.model)?;
+    let data = validate_data(&raw.data, base_dir)?;
+    let optim = validate_optim(&raw.optim)?;
+    let train = validate_train(&raw.train)?;
+    validate_diagnosis(&raw.diagnosis)?;
+    let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
+    check(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        "name",
+        format!("{name:?}"),
+        "must be letters, digits, '-', '_' or '.'",
+    )?;
+    Ok(Experiment {
+        name,
+        seed: raw.seed,
+        data_seed: raw.data.seed,
+        backend,
+        model,
+        data,
+        optim,
+        train,
+        diagnosis: raw.diagnosis,
+        raw: raw.clone(),
+    })
+}

@@ -1,0 +1,56 @@
+//! Gradient-flow diagnostics through burn's autodiff.
+//!
+//! The big picture: a network built with `gradscope-model` hands every layer's output to an
+//! observer. Here the observer is a [`Tap`], which attaches a zero-valued leaf to each output so
+//! that autodiff reports ∂L/∂h for every layer, and reduces activation statistics on the device.
+//! After `backward()`, a [`Recorder`] reduces everything else per layer (parameter-gradient and
+//! weight norms, spectral norms by warm-started power iteration, update ratios after the
+//! optimiser step) and reads it all back in one transfer as a [`StepMeasure`].
+//!
+//! From there:
+//! - [`StepMeasure::to_record`] turns a step into the versioned JSON Lines record of
+//!   `gradscope-record` (non-finite values kept visible by [`Real`]);
+//! - [`locate`] finds the first non-finite value and the layer that produced it;
+//! - [`diagnose`] says vanishing, exploding or healthy, with evidence and remedies;
+//! - [`TheoryCase`] predicts the per-layer factor of the backward signal from mean-field theory.
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use gradscope_diagnostics::{probe, RecordOptions};
+//! use gradscope_model::{Activation, InitKind, MlpConfig, WeightInit};
+//!
+//! let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
+//! device.seed(0);
+//! let net = MlpConfig::new(16, 1, 16, 6, Activation::Relu, WeightInit::new(InitKind::HeNormal, 1.0)).init(&device);
+//! let x = Tensor::<2>::ones([8, 16], &device);
+//! let m = probe(&net, x, |y| y.sum(), RecordOptions::default());
+//! assert_eq!(m.layers.len(), 6);
+//! assert!(m.layers.iter().all(|l| l.act_grad_norm.unwrap() > 0.0));
+//! ```
+
+pub mod clip;
+pub mod diagnosis;
+pub mod measure;
+pub mod nonfinite;
+pub mod probe;
+pub mod spectral;
+pub mod tap;
+pub mod theory;
+
+pub use clip::{clip_by_global_norm, clip_by_value, map_grads};
+pub use diagnosis::{
+    Diagnosis, DiagnosisContext, DiagnosisKind, DiagnosisThresholds, Evidence, Phase, diagnose,
+    gradient_ratio,
+};
+pub use measure::{
+    LayerMeasure, PendingStep, RecordOptions, Recorder, StepMeasure, global_grad_norm_sq,
+};
+pub use nonfinite::{NonFinite, NonFiniteKind, locate};
+pub use probe::probe;
+pub use gradscope_record::{
+    EvalRecord, LayerSeries, Real, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
+    write_jsonl, write_long_csv,
+};
+pub use spectral::SpectralState;
+pub use tap::Tap;
+pub use theory::{BATCHNORM_RELU_FACTOR, TheoryCase};

@@ -1,0 +1,57 @@
+//! Deep networks built to study gradient flow.
+//!
+//! A deep stack of layers multiplies: the forward signal by each layer's weights, the backward
+//! signal by the same weights. This crate holds the networks that make this visible:
+//!
+//! - [`ScalarChain`]: the lecture's chain `h_k = w·h_{k−1} + b`, with its closed forms
+//!   ([`chain_activation_closed_form`], [`chain_grad_closed_form`]);
+//! - [`MlpConfig`] → [`DeepNet`]`<`[`DenseBlock`]`>`: deep MLPs of any depth and width, any
+//!   [`Activation`] and [`InitKind`], optional residual connections (with a learnable branch scale)
+//!   and normalisation ([`NormKind`]: batch, layer, RMS; [`NormPosition`]: pre or post);
+//! - the [`Block`] trait: a new architecture is one impl, stacked by [`DeepNet`];
+//! - the [`Network`] trait and [`LayerObserver`]: the seam where diagnostics watch every layer.
+//!
+//! Models are built eagerly, weights drawn in a fixed order, so the same seed gives the same
+//! weights bit for bit.
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use gradscope_model::{Activation, ForwardCtx, InitKind, MlpConfig, Network, WeightInit};
+//!
+//! let device = gradscope_model::BackendKind::Ndarray.device();
+//! device.seed(0);
+//! let config = MlpConfig::new(8, 2, 16, 10, Activation::Tanh, WeightInit::new(InitKind::XavierNormal, 1.0));
+//! let net = config.init(&device);
+//! let y = net.forward(Tensor::<2>::ones([4, 8], &device), &ForwardCtx::EVAL);
+//! assert_eq!(y.dims(), [4, 2]);
+//! assert_eq!(net.num_layers(), 10);
+//! ```
+
+pub mod activation;
+pub mod any;
+pub mod backend;
+pub mod block;
+pub mod chain;
+pub mod context;
+pub mod error;
+pub mod init;
+pub mod loss;
+pub mod mlp;
+pub mod net;
+pub mod norm;
+pub mod observer;
+pub mod params;
+
+pub use activation::Activation;
+pub use any::{AnyNet, ModelSpec};
+pub use backend::BackendKind;
+pub use block::{Block, DenseBlock, DenseBlockConfig, DenseLayout, linear};
+pub use chain::{ChainConfig, ScalarChain, chain_activation_closed_form, chain_grad_closed_form};
+pub use context::ForwardCtx;
+pub use error::ModelError;
+pub use init::{InitKind, WeightInit, draw_bias};
+pub use mlp::{MAX_DEPTH, MlpConfig};
+pub use net::{DeepNet, Network};
+pub use norm::{Norm, NormKind, NormPosition};
+pub use observer::{CollectOutputs, LayerInfo, LayerObserver, NoObserver};
+pub use params::{CollectedParam, ParamCollector, collect_params, materialize_params};

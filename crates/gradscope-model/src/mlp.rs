@@ -1,0 +1,141 @@
+//! Deep MLPs: `depth` hidden [`DenseBlock`]s of one width, then a linear head.
+
+use burn::tensor::Device;
+
+use crate::block::{DenseBlock, DenseBlockConfig, DenseLayout, linear};
+use crate::init::WeightInit;
+use crate::norm::{NormKind, NormPosition};
+use crate::{Activation, DeepNet, ModelError};
+
+/// The largest depth the toolkit accepts (deeper nets are possible but not useful on a CPU).
+pub const MAX_DEPTH: usize = 1000;
+
+/// Configuration of a deep MLP, already checked (see [`MlpConfig::validate`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MlpConfig {
+    /// Input dimension.
+    pub input_dim: usize,
+    /// Output dimension (classes, or regression targets).
+    pub output_dim: usize,
+    /// Width of every hidden layer.
+    pub width: usize,
+    /// Number of hidden blocks (1 to [`MAX_DEPTH`]).
+    pub depth: usize,
+    /// Activation φ.
+    pub activation: Activation,
+    /// Weight initialiser (family and σ_w).
+    pub init: WeightInit,
+    /// Whether layers have a bias.
+    pub bias: bool,
+    /// Standard deviation of the bias init (0 = zeros).
+    pub sigma_b: f64,
+    /// Identity skip connections around each block.
+    pub residual: bool,
+    /// Linear layers per residual block (1 or 2).
+    pub block_linears: usize,
+    /// Initial learnable branch scale α₀ (residual only); `None` = fixed α = 1.
+    pub branch_scale: Option<f64>,
+    /// Normalisation.
+    pub norm: NormKind,
+    /// Where the normalisation sits.
+    pub norm_position: NormPosition,
+}
+
+impl MlpConfig {
+    /// A plain MLP with the given sizes, activation and init, no bias, no skips, no norm.
+    pub fn new(
+        input_dim: usize,
+        output_dim: usize,
+        width: usize,
+        depth: usize,
+        activation: Activation,
+        init: WeightInit,
+    ) -> Self {
+        Self {
+            input_dim,
+            output_dim,
+            width,
+            depth,
+            activation,
+            init,
+            bias: false,
+            sigma_b: 0.0,
+            residual: false,
+            block_linears: 1,
+            branch_scale: None,
+            norm: NormKind::None,
+            norm_position: NormPosition::Pre,
+        }
+    }
+
+    /// Checks every field; the error names the config key.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let bad = |key: &str, value: String, rule: &str| {
+            Err(ModelError::invalid(key, value, rule))
+        };
+        if self.input_dim == 0 {
+            return bad("data.dim", "0".into(), "the input dimension must be at least 1");
+        }
+        if self.output_dim == 0 {
+            return bad("model.output_dim", "0".into(), "must be at least 1");
+        }
+        if self.width == 0 {
+            return bad("model.width", "0".into(), "must be at least 1");
+        }
+        if self.depth == 0 || self.depth > MAX_DEPTH {
+            return bad(
+                "model.depth",
+                self.depth.to_string(),
+                &format!("must be between 1 and {MAX_DEPTH}"),
+            );
+        }
+        if !(self.init.sigma_w.is_finite() && self.init.sigma_w >= 0.0) {
+            return bad("model.sigma_w", self.init.sigma_w.to_string(), "must be finite and ≥ 0");
+        }
+        if !(self.sigma_b.is_finite() && self.sigma_b >= 0.0) {
+            return bad("model.sigma_b", self.sigma_b.to_string(), "must be finite and ≥ 0");
+        }
+        if !(1..=2).contains(&self.block_linears) {
+            return bad("model.block_linears", self.block_linears.to_string(), "must be 1 or 2");
+        }
+        if let Some(a) = self.branch_scale
+            && !a.is_finite()
+        {
+            return bad("model.branch_scale", a.to_string(), "must be finite");
+        }
+        Ok(())
+    }
+
+    /// The configuration of hidden block `i` (0-based).
+    pub fn block_config(&self, i: usize) -> DenseBlockConfig {
+        DenseBlockConfig {
+            d_in: if i == 0 { self.input_dim } else { self.width },
+            d_out: self.width,
+            layout: DenseLayout {
+                activation: self.activation,
+                residual: self.residual,
+                norm_position: self.norm_position,
+            },
+            norm: self.norm,
+            linears: self.block_linears,
+            init: self.init,
+            bias: self.bias.then_some(self.sigma_b),
+            branch_scale: self.branch_scale,
+        }
+    }
+
+    /// Builds the network, drawing every weight now: blocks in order, then the head.
+    pub fn init(&self, device: &Device) -> DeepNet<DenseBlock> {
+        let blocks = (0..self.depth)
+            .map(|i| self.block_config(i).init(device))
+            .collect();
+        let head = linear(
+            self.width,
+            self.output_dim,
+            &self.init,
+            self.bias.then_some(self.sigma_b),
+            device,
+        );
+        DeepNet::new(blocks, head)
+    }
+}

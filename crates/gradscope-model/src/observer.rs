@@ -1,0 +1,54 @@
+//! The seam between a network and whoever watches it.
+//!
+//! A network calls its observer once per layer boundary, in order, with the boundary's output.
+//! The observer may hand back a different tensor of the same value: the diagnostics add a
+//! zero-valued leaf that requires a gradient, which makes burn's autodiff report ∂L/∂h for that
+//! boundary. Because [`crate::DeepNet`] makes these calls itself, any [`crate::Block`] a user
+//! writes is observed without doing anything.
+
+use burn::tensor::Tensor;
+
+use crate::Activation;
+
+/// Where an observed tensor comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerInfo<'a> {
+    /// 1-based index of the layer boundary (1 = output of the first hidden layer).
+    pub index: usize,
+    /// Stable name of the layer, such as `blocks.3` (also its parameters' path prefix).
+    pub name: &'a str,
+    /// The activation whose output this is, when the layer ends in a known one; it decides which
+    /// saturation and dead-unit statistics make sense.
+    pub activation: Option<Activation>,
+}
+
+/// Watches the output of each layer during a forward pass.
+pub trait LayerObserver {
+    /// Called with the output `h` of layer `info.index`; returns the tensor the forward pass
+    /// continues with, which must equal `h` in value.
+    fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2>;
+}
+
+/// An observer that watches nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl LayerObserver for NoObserver {
+    fn observe(&mut self, _info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
+        h
+    }
+}
+
+/// An observer that keeps every layer output, detached (handy in tests and examples).
+#[derive(Debug, Default, Clone)]
+pub struct CollectOutputs {
+    /// The outputs, in layer order.
+    pub outputs: Vec<Tensor<2>>,
+}
+
+impl LayerObserver for CollectOutputs {
+    fn observe(&mut self, _info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
+        self.outputs.push(h.clone().detach());
+        h
+    }
+}

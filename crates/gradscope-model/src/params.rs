@@ -1,0 +1,93 @@
+//! Walking a module's parameters: making lazy ones concrete, and collecting values and gradients
+//! by stable path.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Gradients, Tensor};
+
+/// Initialises every parameter of `module` now.
+///
+/// burn initialises parameters lazily, on first use, so the order of random draws (and with it
+/// the weights a seed gives) would depend on what touches them first. The built-in models draw
+/// eagerly; calling this right after building any model, a user's included, makes equal seeds
+/// give equal weights whatever runs next.
+pub fn materialize_params<M: Module>(module: &M) {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+}
+
+/// One float parameter, flattened, with its gradient if one was asked for and exists.
+#[derive(Debug, Clone)]
+pub struct CollectedParam {
+    /// The parameter's id (stable within a process only: key records by path).
+    pub id: ParamId,
+    /// Path relative to where the walk started, such as `linears.0.weight`.
+    pub path: String,
+    /// Rank of the parameter tensor (2 for a weight matrix, 1 for a bias or a scale).
+    pub rank: usize,
+    /// The value, flattened, outside autodiff.
+    pub value: Tensor<1>,
+    /// The value with its shape kept (rank-2 parameters only), outside autodiff.
+    pub matrix: Option<Tensor<2>>,
+    /// ∂L/∂parameter, flattened; `None` when the parameter took no part in the loss or is not
+    /// trainable (batch norm running statistics).
+    pub grad: Option<Tensor<1>>,
+}
+
+/// A [`ModuleVisitor`] that collects float parameters with their paths (and gradients).
+pub struct ParamCollector<'a> {
+    path: Vec<String>,
+    grads: Option<&'a Gradients>,
+    /// What was collected, in declaration order.
+    pub params: Vec<CollectedParam>,
+}
+
+impl<'a> ParamCollector<'a> {
+    /// A collector that also reads gradients from `grads` (without consuming them).
+    pub fn new(grads: Option<&'a Gradients>) -> Self {
+        Self {
+            path: Vec::new(),
+            grads,
+            params: Vec::new(),
+        }
+    }
+}
+
+impl ModuleVisitor for ParamCollector<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let value = param.val();
+        let grad = self
+            .grads
+            .and_then(|g| value.grad(g))
+            .map(|g| g.inner().flatten::<1>(0, D - 1));
+        let inner = value.inner();
+        let matrix = (D == 2).then(|| inner.clone().reshape([inner.dims()[0] as i64, -1]));
+        self.params.push(CollectedParam {
+            id: param.id,
+            path: self.path.join("."),
+            rank: D,
+            value: inner.flatten::<1>(0, D - 1),
+            matrix,
+            grad,
+        });
+    }
+}
+
+/// Collects the parameters of `module` (and their gradients, if `grads` is given).
+pub fn collect_params<M: Module>(module: &M, grads: Option<&Gradients>) -> Vec<CollectedParam> {
+    let mut collector = ParamCollector::new(grads);
+    module.visit(&mut collector);
+    collector.params
+}

@@ -1,0 +1,29 @@
+//! The stable file formats of gradscope.
+//!
+//! Everything a run writes is a versioned contract, readable without burn: the per-step records
+//! of `metrics.jsonl` ([`StepRecord`], with a long-CSV export), the run's `summary.json`
+//! ([`Summary`]), and the diagnosis and non-finite location they carry. Floats go through
+//! [`Real`], which keeps NaN and ±inf visible in JSON (serde_json alone writes them as `null`).
+//!
+//! ```
+//! use gradscope_record::Real;
+//! assert_eq!(serde_json::to_string(&Real(f64::INFINITY)).unwrap(), r#""inf""#);
+//! ```
+
+pub mod diagnosis;
+pub mod nonfinite;
+pub mod real;
+pub mod step;
+pub mod summary;
+
+pub use diagnosis::{Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Phase};
+pub use nonfinite::{NonFinite, NonFiniteKind};
+pub use real::{Real, format_real, parse_real};
+pub use step::{
+    EvalRecord, LayerSeries, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
+    write_jsonl, write_long_csv,
+};
+pub use summary::{
+    FinalMetrics, Finals, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds, Status, Summary,
+    TheoryPrediction, Verdict, Versions, VersusChance,
+};

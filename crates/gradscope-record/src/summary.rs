@@ -1,0 +1,203 @@
+//! `summary.json`: how a run ended, its verdict, diagnosis and final metrics.
+//!
+//! Written last in a run folder: a folder with a `summary.json` is a finished run. Every field is
+//! deterministic for a given config and seed except the timing fields `steps_per_second` and
+//! `wall_time_s`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnosis::Diagnosis;
+use crate::nonfinite::NonFinite;
+use crate::real::Real;
+
+/// Version of `summary.json`.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+
+/// Whether the real run learns, judged against its learning-rate-zero baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Outside the baseline's noise band to the end, and better than chance on the test split.
+    Learning,
+    /// Not distinguishable from not training at all.
+    Indistinguishable,
+}
+
+impl Verdict {
+    /// `learning` or `indistinguishable`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Learning => "learning",
+            Verdict::Indistinguishable => "indistinguishable",
+        }
+    }
+}
+
+/// How the real model compares with the best constant prediction on the test split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersusChance {
+    /// `accuracy` (higher is better) or `mse` (lower is better).
+    pub metric: String,
+    /// The real model's value.
+    pub model: Real,
+    /// The constant prediction's value.
+    pub chance: Real,
+    /// Improvement over chance in standard errors of the paired per-sample difference.
+    pub standard_errors: Real,
+    /// Whether the improvement exceeds three standard errors.
+    pub beats_chance: bool,
+}
+
+/// The learning-signal evidence (see `gradscope_trainer::signal` for the rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearningSignal {
+    /// z at the last step.
+    pub z: Real,
+    /// First step from which z stays above the threshold to the end; `null` if none.
+    pub first_step_outside_band: Option<u64>,
+    /// Trailing window (steps).
+    pub window: usize,
+    /// z threshold.
+    pub threshold: f64,
+    /// Mean baseline − mean real loss over the window ending at a quarter of the run.
+    pub gap_early: Option<Real>,
+    /// The same over the last window.
+    pub gap_late: Option<Real>,
+    /// Whether the gap kept growing after the early phase.
+    pub gap_growing: Option<bool>,
+    /// Test-split comparison against the best constant prediction.
+    pub versus_chance: Option<VersusChance>,
+}
+
+/// Final metrics of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FinalMetrics {
+    /// Loss on the whole training split.
+    pub train_loss: Real,
+    /// Loss on the test split.
+    pub test_loss: Real,
+    /// Accuracy on the test split (`null` for regression).
+    pub test_accuracy: Option<Real>,
+    /// Accuracy on the training split (`null` for regression).
+    pub train_accuracy: Option<Real>,
+}
+
+/// Final metrics of both runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finals {
+    /// The real run.
+    pub real: FinalMetrics,
+    /// The learning-rate-zero baseline (`null` without one).
+    pub baseline: Option<FinalMetrics>,
+}
+
+/// Seeds of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Seeds {
+    /// Weight initialisation.
+    pub init: u64,
+    /// Data (samples, splits, batch order).
+    pub data: u64,
+}
+
+/// Versions that produced a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    /// gradscope.
+    pub gradscope: String,
+    /// burn.
+    pub burn: String,
+    /// Version of `summary.json`.
+    pub summary_schema: u32,
+    /// Version of the records in `metrics.jsonl`.
+    pub record_schema: u32,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every step ran.
+    Completed,
+    /// Stopped at the first non-finite loss or quantity.
+    Nonfinite,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+/// The theory's prediction for the network at initialisation, where theory covers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TheoryPrediction {
+    /// Which theory (`plain`, `batch_norm_relu`, `residual`) and its parameters.
+    pub case: serde_json::Value,
+    /// Predicted ‖∂L/∂h_l‖ per layer at initialisation, anchored at the measured last layer.
+    pub predicted_activation_grad_norm: Vec<Real>,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// [`SUMMARY_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Experiment name.
+    pub name: String,
+    /// Hash of the config actually used.
+    pub config_hash: String,
+    /// How the run ended.
+    pub status: Status,
+    /// Whether Ctrl-C stopped it.
+    pub interrupted: bool,
+    /// `learning` or `indistinguishable` (`null` without a baseline).
+    pub verdict: Option<Verdict>,
+    /// The learning-signal evidence (`null` without a baseline).
+    pub learning_signal: Option<LearningSignal>,
+    /// Vanishing / exploding / healthy, evidence, remedies (from the real run's records).
+    pub diagnosis: Diagnosis,
+    /// First non-finite value of the real run.
+    pub first_nonfinite: Option<NonFinite>,
+    /// Final metrics.
+    #[serde(rename = "final")]
+    pub finals: Finals,
+    /// The theory's prediction at initialisation.
+    pub theory: Option<TheoryPrediction>,
+    /// Depth (observed layers).
+    pub depth: usize,
+    /// Steps run.
+    pub steps_completed: usize,
+    /// Steps configured.
+    pub steps_planned: usize,
+    /// Training steps per second (real and baseline together); a timing field.
+    pub steps_per_second: f64,
+    /// Wall time in seconds; a timing field.
+    pub wall_time_s: f64,
+    /// Seeds.
+    pub seeds: Seeds,
+    /// Backend.
+    pub device: String,
+    /// Data set, one line.
+    pub dataset: String,
+    /// Loss used.
+    pub loss: String,
+    /// Model, one line.
+    pub model: String,
+    /// Versions.
+    pub versions: Versions,
+}
+
+impl Summary {
+    /// The JSON text (pretty, with a trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Parses a `summary.json` text; `path` names it in errors.
+    pub fn from_json(text: &str, path: &str) -> Result<Summary, crate::RecordError> {
+        serde_json::from_str(text).map_err(|e| crate::RecordError::Parse {
+            path: path.to_string(),
+            line: e.line(),
+            message: e.to_string(),
+        })
+    }
+}

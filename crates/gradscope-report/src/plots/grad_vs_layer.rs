@@ -1,0 +1,166 @@
+//! `grad_vs_layer`: ‖∂L/∂h_l‖ against layer for every run, at initialisation (solid), at the last
+//! record (lighter, dashed) and as the theory predicts (dotted), on a log axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{RunPlot, nonfinite_label};
+use crate::draw::{
+    Axis, DrawResult, LegendEntry, LineKind, NONFINITE, build_chart, draw_legend, draw_line,
+    draw_markers, draw_mesh, layer_range, lighten, log_range, mark_nonfinite_xs, mark_vertical,
+    no_data,
+};
+use crate::series::{floats, layer_log_segments, log10_or_none, min_max, nonfinite_layers};
+
+/// The lines of one run.
+struct Lines {
+    init: Option<(u64, Vec<Option<f64>>)>,
+    last: Option<(u64, Vec<Option<f64>>)>,
+    theory: Option<Vec<Option<f64>>>,
+}
+
+fn lines(run: &RunPlot<'_>) -> Lines {
+    let real = run.data.real_records();
+    let init = real
+        .first()
+        .map(|r| (r.step, floats(&r.layers.act_grad_norm)));
+    let last = if real.len() > 1 {
+        real.last()
+            .map(|r| (r.step, floats(&r.layers.act_grad_norm)))
+    } else {
+        None
+    };
+    let theory = run.data.summary.theory.as_ref().map(|t| {
+        t.predicted_activation_grad_norm
+            .iter()
+            .map(|v| Some(v.get()))
+            .collect()
+    });
+    Lines { init, last, theory }
+}
+
+/// Draws the plot.
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    runs: &[RunPlot<'_>],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let all: Vec<Lines> = runs.iter().map(lines).collect();
+    let series = |l: &Lines| -> Vec<Vec<Option<f64>>> {
+        let mut v = Vec::new();
+        v.extend(l.init.iter().map(|(_, s)| s.clone()));
+        v.extend(l.last.iter().map(|(_, s)| s.clone()));
+        v.extend(l.theory.iter().cloned());
+        v
+    };
+    let mut depth = 1;
+    for (run, l) in runs.iter().zip(&all) {
+        depth = depth.max(run.data.summary.depth);
+        for s in series(l) {
+            depth = depth.max(s.len());
+        }
+        if let Some(nf) = &run.data.summary.first_nonfinite {
+            depth = depth.max(nf.layer);
+        }
+    }
+    let logs = all
+        .iter()
+        .flat_map(series)
+        .flatten()
+        .filter_map(log10_or_none);
+    let range = min_max(logs);
+
+    let (w, _) = root.dim_in_pixel();
+    let legend_w = (w / 3).min(300);
+    let (left, right) = root.split_horizontally(w - legend_w);
+    let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
+    let mut chart = build_chart(
+        &left,
+        Some("Backward signal ‖∂L/∂hₗ‖ by layer"),
+        layer_range(depth),
+        y,
+        64,
+    )?;
+    draw_mesh(
+        &mut chart,
+        (Axis::Integer, "layer l (1 = input side)"),
+        (Axis::Log10, "‖∂L/∂hₗ‖ (log scale)"),
+    )?;
+    if range.is_none() {
+        no_data(&mut chart, "no finite, positive ‖∂L/∂h‖ recorded")?;
+    }
+
+    let mut legend = Vec::new();
+    let mut nonfinite_xs = Vec::new();
+    for (run, l) in runs.iter().zip(&all) {
+        let c = run.color;
+        let pale = lighten(c, 0.45);
+        if let Some(theory) = &l.theory {
+            for seg in layer_log_segments(theory) {
+                draw_line(&mut chart, &seg, c, LineKind::Dotted, 2)?;
+            }
+        }
+        if let Some((_, last)) = &l.last {
+            for seg in layer_log_segments(last) {
+                draw_line(&mut chart, &seg, pale, LineKind::Dashed, 2)?;
+                draw_markers(&mut chart, &seg, pale, 3, true)?;
+            }
+            nonfinite_xs.extend(nonfinite_layers(last));
+        }
+        if let Some((_, init)) = &l.init {
+            for seg in layer_log_segments(init) {
+                draw_line(&mut chart, &seg, c, LineKind::Solid, 2)?;
+                draw_markers(&mut chart, &seg, c, 3, true)?;
+            }
+            nonfinite_xs.extend(nonfinite_layers(init));
+        }
+        match &l.init {
+            Some((step, _)) => legend.push(LegendEntry::new(
+                format!("{}: step {step} (init)", run.name),
+                c,
+                LineKind::Solid,
+            )),
+            None => legend.push(LegendEntry::new(
+                format!("{}: no records", run.name),
+                c,
+                LineKind::Solid,
+            )),
+        }
+        if let Some((step, _)) = &l.last {
+            legend.push(LegendEntry::new(
+                format!("{}: step {step} (last)", run.name),
+                pale,
+                LineKind::Dashed,
+            ));
+        }
+        if l.theory.is_some() {
+            legend.push(LegendEntry::new(
+                format!("{}: theory", run.name),
+                c,
+                LineKind::Dotted,
+            ));
+        }
+    }
+    if !nonfinite_xs.is_empty() {
+        mark_nonfinite_xs(&mut chart, &nonfinite_xs)?;
+    }
+    let mut row = 0;
+    for run in runs {
+        if let Some(nf) = &run.data.summary.first_nonfinite {
+            let label = format!("{}: {}", run.name, nonfinite_label(nf));
+            mark_vertical(&mut chart, nf.layer as f64, NONFINITE, &label, row)?;
+            row += 1;
+        }
+    }
+    if !nonfinite_xs.is_empty() || row > 0 {
+        legend.push(LegendEntry::new(
+            "non-finite (NaN/inf)",
+            NONFINITE,
+            LineKind::Marker,
+        ));
+    }
+    draw_legend(&right.margin(36, 0, 0, 0), &legend, false)?;
+    Ok(())
+}

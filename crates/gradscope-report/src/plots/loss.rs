@@ -1,0 +1,204 @@
+//! `loss_<run>`: the real run's training loss against its learning-rate-zero baseline. The
+//! baseline is a band (trailing mean ± sd over `learning_signal.window` recorded steps), or its
+//! raw losses when it has too few; the step from which the real loss stays outside the band is
+//! marked, and so is the first non-finite value.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{RunPlot, nonfinite_label};
+use crate::draw::{
+    Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
+    draw_markers, draw_mesh, linear_range, log_range, mark_nonfinite_xs, mark_vertical, no_data,
+};
+use crate::series::{baseline_band, log_ok, min_max, segments};
+
+/// Window used when the summary has no learning signal (no baseline).
+const DEFAULT_WINDOW: usize = 20;
+/// Colour of the baseline.
+const BASELINE: RGBColor = RGBColor(90, 98, 110);
+/// Colour of the "outside the band" marker.
+const OUTSIDE: RGBColor = RGBColor(25, 135, 84);
+/// Series with fewer points than this get point markers.
+const MARKERS_BELOW: usize = 40;
+
+/// Draws the plot.
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunPlot<'_>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let summary = &run.data.summary;
+    let real = run.data.real_records();
+    let baseline = run.data.baseline_records();
+    let window = summary
+        .learning_signal
+        .as_ref()
+        .map_or(DEFAULT_WINDOW, |s| s.window);
+    let band = baseline_band(&baseline, window);
+    let real_pts: Vec<(f64, f64)> = real.iter().map(|r| (r.step as f64, r.loss.get())).collect();
+    let base_pts: Vec<(f64, f64)> = baseline
+        .iter()
+        .map(|r| (r.step as f64, r.loss.get()))
+        .collect();
+
+    // Log axis when every loss is positive and they span more than three decades.
+    let mut shown: Vec<f64> = real_pts.iter().chain(&base_pts).map(|p| p.1).collect();
+    shown.retain(|v| v.is_finite());
+    let log = !shown.is_empty()
+        && shown.iter().all(|v| log_ok(*v))
+        && min_max(shown.iter().copied()).is_some_and(|(lo, hi)| hi / lo > 1e3);
+    let ty = |v: f64| -> Option<f64> {
+        if log {
+            log_ok(v).then(|| v.log10())
+        } else {
+            v.is_finite().then_some(v)
+        }
+    };
+    let mut y_values: Vec<f64> = shown.iter().filter_map(|v| ty(*v)).collect();
+    if let Some(band) = &band {
+        y_values.extend(band.iter().filter_map(|b| ty(b.mean + b.sd)));
+        y_values.extend(band.iter().filter_map(|b| ty(b.mean - b.sd)));
+    }
+    let y_range = min_max(y_values.iter().copied()).map(|(lo, hi)| {
+        if log {
+            log_range(lo, hi)
+        } else {
+            linear_range(lo, hi)
+        }
+    });
+    let x_range = match min_max(real_pts.iter().chain(&base_pts).map(|p| p.0)) {
+        Some((lo, hi)) if hi > lo => lo..hi,
+        Some((lo, _)) => (lo - 0.5)..(lo + 0.5),
+        None => 0.0..1.0,
+    };
+
+    let (_, h) = root.dim_in_pixel();
+    let (main, legend_area) = root.split_vertically(h - 44);
+    let title = format!(
+        "{}: training loss, real run against its learning-rate-0 baseline",
+        run.name
+    );
+    let mut chart = build_chart(
+        &main,
+        Some(&title),
+        x_range,
+        y_range.clone().unwrap_or(0.0..1.0),
+        64,
+    )?;
+    let y_axis = if log { Axis::Log10 } else { Axis::Linear };
+    let y_desc = if log {
+        "loss on the step's batch (log scale)"
+    } else {
+        "loss on the step's batch"
+    };
+    draw_mesh(&mut chart, (Axis::Integer, "step"), (y_axis, y_desc))?;
+    if y_range.is_none() {
+        no_data(&mut chart, "no finite loss recorded")?;
+    }
+    let y_floor = chart.y_range().start;
+
+    let mut legend = Vec::new();
+    legend.push(LegendEntry::new("real run", run.color, LineKind::Solid));
+    match &band {
+        Some(band) => {
+            // The band: upper edge forward, lower edge back.
+            let upper: Vec<(f64, f64)> = band
+                .iter()
+                .filter_map(|b| ty(b.mean + b.sd).map(|y| (b.step, y)))
+                .collect();
+            let lower: Vec<(f64, f64)> = band
+                .iter()
+                .map(|b| (b.step, ty(b.mean - b.sd).unwrap_or(y_floor)))
+                .collect();
+            if upper.len() == lower.len() {
+                let polygon: Vec<(f64, f64)> = upper
+                    .iter()
+                    .copied()
+                    .chain(lower.iter().rev().copied())
+                    .collect();
+                chart.draw_series(std::iter::once(Polygon::new(
+                    crate::draw::pin(&chart, &polygon),
+                    BASELINE.mix(0.22).filled(),
+                )))?;
+            }
+            let mean = segments(band.iter().map(|b| (b.step, ty(b.mean))));
+            for seg in &mean {
+                draw_line(&mut chart, seg, BASELINE, LineKind::Dashed, 2)?;
+            }
+            legend.push(LegendEntry::new(
+                format!("baseline: mean ± sd over {window} recorded steps"),
+                BASELINE,
+                LineKind::Band,
+            ));
+        }
+        None if !base_pts.is_empty() => {
+            for seg in segments(base_pts.iter().map(|(x, y)| (*x, ty(*y)))) {
+                draw_line(&mut chart, &seg, BASELINE, LineKind::Dashed, 2)?;
+                draw_markers(&mut chart, &seg, BASELINE, 3, true)?;
+            }
+            legend.push(LegendEntry::new(
+                "baseline (learning rate 0)",
+                BASELINE,
+                LineKind::Dashed,
+            ));
+        }
+        None => legend.push(LegendEntry::new(
+            "no baseline recorded",
+            MUTED,
+            LineKind::Blank,
+        )),
+    }
+
+    let real_segments = segments(real_pts.iter().map(|(x, y)| (*x, ty(*y))));
+    for seg in &real_segments {
+        draw_line(&mut chart, seg, run.color, LineKind::Solid, 2)?;
+        if real_pts.len() < MARKERS_BELOW {
+            draw_markers(&mut chart, seg, run.color, 3, true)?;
+        }
+    }
+    let nonfinite: Vec<f64> = real_pts
+        .iter()
+        .filter(|p| !p.1.is_finite())
+        .map(|p| p.0)
+        .collect();
+    if !nonfinite.is_empty() {
+        mark_nonfinite_xs(&mut chart, &nonfinite)?;
+    }
+
+    let mut row = 0;
+    if let Some(step) = summary
+        .learning_signal
+        .as_ref()
+        .and_then(|s| s.first_step_outside_band)
+    {
+        let label = format!("outside the band from step {step}");
+        mark_vertical(&mut chart, step as f64, OUTSIDE, &label, row)?;
+        legend.push(LegendEntry::new(
+            "first step outside the band",
+            OUTSIDE,
+            LineKind::Dashed,
+        ));
+        row += 1;
+    }
+    if let Some(nf) = &summary.first_nonfinite {
+        mark_vertical(
+            &mut chart,
+            nf.step as f64,
+            NONFINITE,
+            &nonfinite_label(nf),
+            row,
+        )?;
+    }
+    if !nonfinite.is_empty() || summary.first_nonfinite.is_some() {
+        legend.push(LegendEntry::new(
+            "non-finite (NaN/inf)",
+            NONFINITE,
+            LineKind::Marker,
+        ));
+    }
+    draw_legend(&legend_area.margin(4, 0, 64, 0), &legend, true)?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The plots: which ones a report has, and drawing each as SVG text or a PNG file.
+
+mod activations;
+mod grad_vs_layer;
+mod heatmap;
+mod loss;
+mod weight_product;
+
+use std::path::Path;
+
+use gradscope_record::NonFinite;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::draw::{DrawResult, run_color};
+use crate::error::ReportError;
+use crate::fsutil::{rename_into_place, temp_path};
+use crate::load::RunData;
+
+/// A run as the plots see it: its data, display name, file stem and colour.
+pub(crate) struct RunPlot<'a> {
+    /// The run.
+    pub data: &'a RunData,
+    /// Its name.
+    pub name: String,
+    /// Its file-name-safe stem (unique within the report).
+    pub stem: String,
+    /// Its colour in multi-run plots.
+    pub color: RGBColor,
+}
+
+impl<'a> RunPlot<'a> {
+    /// The runs of a report, with unique stems and colours in order.
+    pub(crate) fn all(runs: &'a [RunData]) -> Vec<RunPlot<'a>> {
+        let names: Vec<String> = runs.iter().map(RunData::display_name).collect();
+        let stems = crate::names::unique_stems(names.iter().map(String::as_str));
+        runs.iter()
+            .zip(names)
+            .zip(stems)
+            .enumerate()
+            .map(|(i, ((data, name), stem))| RunPlot {
+                data,
+                name,
+                stem,
+                color: run_color(i),
+            })
+            .collect()
+    }
+}
+
+/// The kind of a plot (with the index of its run for per-run plots).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlotKind {
+    /// ‖∂L/∂h_l‖ against layer, every run.
+    GradVsLayer,
+    /// Running product of spectral norms, every run.
+    WeightProduct,
+    /// Layer × step heatmap of one run.
+    Heatmap(usize),
+    /// Loss against the baseline, one run.
+    Loss(usize),
+    /// Activation statistics, one run.
+    Activations(usize),
+}
+
+/// One plot of the report.
+#[derive(Debug, Clone)]
+pub(crate) struct PlotSpec {
+    /// File stem and id (`grad_vs_layer`, `heatmap_<run>`, …).
+    pub name: String,
+    /// What it is.
+    pub kind: PlotKind,
+    /// One sentence saying what it shows (the report's caption).
+    pub caption: &'static str,
+    /// Size in pixels.
+    pub size: (u32, u32),
+}
+
+/// The plots of a report over `runs`: the two multi-run plots, then per run its heatmap, loss
+/// and activations.
+pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
+    let mut out = vec![
+        PlotSpec {
+            name: "grad_vs_layer".into(),
+            kind: PlotKind::GradVsLayer,
+            caption: "The backward signal ‖∂L/∂hₗ‖ at each layer: solid at initialisation, \
+                      dashed and lighter at the last record, dotted as the theory predicts. A \
+                      line falling towards layer 1 means vanishing gradients, a rising one \
+                      exploding gradients.",
+            size: (1100, 560),
+        },
+        PlotSpec {
+            name: "weight_product".into(),
+            kind: PlotKind::WeightProduct,
+            caption: "The running product of the layers' spectral norms at initialisation, \
+                      ∏ₖ≤ₗ ‖Wₖ‖₂: the most a plain stack can amplify a signal over its first l \
+                      layers.",
+            size: (1100, 520),
+        },
+    ];
+    for (i, run) in runs.iter().enumerate() {
+        out.push(PlotSpec {
+            name: format!("heatmap_{}", run.stem),
+            kind: PlotKind::Heatmap(i),
+            caption: "log₁₀ ‖∂L/∂hₗ‖ of the real run at every recorded step and layer.",
+            size: (1000, 460),
+        });
+        out.push(PlotSpec {
+            name: format!("loss_{}", run.stem),
+            kind: PlotKind::Loss(i),
+            caption: "Training loss of the real run against the band of its learning-rate-0 \
+                      baseline (same initial weights, same batches, no updates).",
+            size: (1000, 460),
+        });
+        out.push(PlotSpec {
+            name: format!("activations_{}", run.stem),
+            kind: PlotKind::Activations(i),
+            caption: "Per-layer activation statistics at initialisation and at the last record.",
+            size: (1000, 440),
+        });
+    }
+    out
+}
+
+/// The label of a first non-finite value.
+pub(crate) fn nonfinite_label(nf: &NonFinite) -> String {
+    format!(
+        "first non-finite: step {}, {} (layer {}, {})",
+        nf.step,
+        nf.layer_name,
+        nf.layer,
+        nf.kind.name()
+    )
+}
+
+impl PlotSpec {
+    /// Draws the plot on `root`.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        runs: &[RunPlot<'_>],
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        match self.kind {
+            PlotKind::GradVsLayer => grad_vs_layer::draw(root, runs)?,
+            PlotKind::WeightProduct => weight_product::draw(root, runs)?,
+            PlotKind::Heatmap(i) => heatmap::draw(root, &runs[i])?,
+            PlotKind::Loss(i) => loss::draw(root, &runs[i])?,
+            PlotKind::Activations(i) => activations::draw(root, &runs[i])?,
+        }
+        root.present()?;
+        Ok(())
+    }
+
+    /// The plot as SVG text; `path` names it in errors.
+    pub(crate) fn render_svg(
+        &self,
+        runs: &[RunPlot<'_>],
+        path: &Path,
+    ) -> Result<String, ReportError> {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
+            self.draw(&root, runs).map_err(|e| ReportError::Plot {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(svg)
+    }
+
+    /// Writes the plot as a PNG to `path` (atomically).
+    pub(crate) fn write_png(&self, runs: &[RunPlot<'_>], path: &Path) -> Result<(), ReportError> {
+        let tmp = temp_path(path);
+        let drawn = {
+            let root = BitMapBackend::new(&tmp, self.size).into_drawing_area();
+            self.draw(&root, runs)
+        };
+        if let Err(e) = drawn {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(ReportError::Plot {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+        rename_into_place(&tmp, path)
+    }
+}

@@ -1,0 +1,317 @@
+//! Tests of the whole report on synthetic runs.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+use crate::{ReportError, RunData, find_runs, load_run, plot_names, write_report};
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn plot_names_follow_the_runs() {
+    let names = plot_names(&all_runs());
+    assert_eq!(
+        names,
+        vec![
+            "grad_vs_layer",
+            "weight_product",
+            "heatmap_plain_deep_sigmoid",
+            "loss_plain_deep_sigmoid",
+            "activations_plain_deep_sigmoid",
+            "heatmap_exploding_relu",
+            "loss_exploding_relu",
+            "activations_exploding_relu",
+            "heatmap_tiny_one_layer",
+            "loss_tiny_one_layer",
+            "activations_tiny_one_layer",
+            "heatmap_interrupted",
+            "loss_interrupted",
+            "activations_interrupted",
+        ]
+    );
+}
+
+#[test]
+fn report_writes_every_plot_as_svg_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = all_runs();
+    let files = write_report(dir.path(), &runs).unwrap();
+    let names = plot_names(&runs);
+    assert_eq!(files.html, dir.path().join("report.html"));
+    assert_eq!(files.plots.len(), 2 * names.len());
+    for name in &names {
+        let svg_path = dir.path().join("plots").join(format!("{name}.svg"));
+        let png_path = dir.path().join("plots").join(format!("{name}.png"));
+        assert!(files.plots.contains(&svg_path), "{name}");
+        assert!(files.plots.contains(&png_path), "{name}");
+        let svg = String::from_utf8(read(&svg_path)).unwrap();
+        assert!(
+            svg.starts_with("<svg "),
+            "{name}: {}",
+            &svg[..svg.len().min(80)]
+        );
+        assert!(svg.trim_end().ends_with("</svg>"), "{name}");
+        assert_eq!(svg.matches("<svg").count(), 1, "{name}");
+        // Text is drawn (axis titles at least), and never as raw markup from run names.
+        assert!(svg.contains("<text"), "{name}");
+        assert!(!svg.contains("<deep>"), "{name}: unescaped run name");
+        let png = read(&png_path);
+        assert!(png.starts_with(PNG_SIGNATURE), "{name}");
+        assert!(png.len() > 2000, "{name}: {} bytes", png.len());
+    }
+    // No temporary files are left behind.
+    for entry in fs::read_dir(dir.path().join("plots")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "left over: {name}");
+    }
+}
+
+#[test]
+fn html_is_self_contained_and_names_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = all_runs();
+    let files = write_report(dir.path(), &runs).unwrap();
+    let html = String::from_utf8(read(&files.html)).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    for run in &runs {
+        let escaped = crate::html::escape(&run.summary.name);
+        assert!(html.contains(&escaped), "{escaped}");
+    }
+    assert!(html.contains("plain &lt;deep&gt; &amp; &quot;sigmoid&quot;"));
+    assert!(!html.contains("<deep>"));
+    assert!(
+        html.contains("# &lt;b&gt;not bold&lt;/b&gt;"),
+        "config is escaped"
+    );
+    let names = plot_names(&runs);
+    for name in &names {
+        assert!(html.contains(&format!("id=\"plot-{name}\"")), "{name}");
+        assert!(html.contains(&format!("data-plot=\"{name}\"")), "{name}");
+    }
+    assert_eq!(html.matches("data-plot=\"").count(), names.len());
+    assert_eq!(html.matches("<svg").count(), names.len());
+    assert_eq!(html.matches("</svg>").count(), names.len());
+    assert!(!html.contains("http://"), "a URL in the report");
+    assert!(!html.contains("https://"), "a URL in the report");
+    for tag in ["<script", "<link", "<img", "<iframe", "@import", "url("] {
+        assert!(!html.contains(tag), "external resource: {tag}");
+    }
+    // Every run's verdict, diagnosis and remedies are there.
+    assert!(html.contains("b-indistinguishable"));
+    assert!(
+        html.contains("b-vanishing") && html.contains("b-exploding") && html.contains("b-healthy")
+    );
+    assert!(html.contains("<strong>residual connections (model.residual = true)</strong>"));
+    assert!(html.contains("step 6, blocks.2 (layer 3, backward_signal)"));
+    assert!(
+        html.contains("1.2e-29"),
+        "first-to-last ratio in the overview"
+    );
+    assert!(html.contains("91.2 %"), "final test accuracy");
+}
+
+#[test]
+fn output_is_byte_identical_when_written_twice() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let runs = all_runs();
+    let first = write_report(a.path(), &runs).unwrap();
+    let snapshot: Vec<Vec<u8>> = first.plots.iter().map(|p| read(p)).collect();
+    let html = read(&first.html);
+    // Again into the same folder (overwriting), and into another.
+    let again = write_report(a.path(), &runs).unwrap();
+    assert_eq!(again, first);
+    let other = write_report(b.path(), &runs).unwrap();
+    for (i, p) in first.plots.iter().enumerate() {
+        assert_eq!(
+            read(p),
+            snapshot[i],
+            "{} changed when rewritten",
+            p.display()
+        );
+        assert_eq!(
+            read(&other.plots[i]),
+            snapshot[i],
+            "{} differs between folders",
+            p.display()
+        );
+    }
+    assert_eq!(read(&first.html), html);
+    assert_eq!(read(&other.html), html);
+}
+
+#[test]
+fn non_finite_values_are_marked_not_plotted() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = vec![exploding_run()];
+    write_report(dir.path(), &runs).unwrap();
+    let plots = dir.path().join("plots");
+    let svg = |name: &str| String::from_utf8(read(&plots.join(format!("{name}.svg")))).unwrap();
+    for name in [
+        "grad_vs_layer",
+        "weight_product",
+        "heatmap_exploding_relu",
+        "loss_exploding_relu",
+        "activations_exploding_relu",
+    ] {
+        let s = svg(name);
+        assert!(
+            s.contains("first non-finite"),
+            "{name}: no non-finite annotation"
+        );
+        assert!(s.contains("#D62728"), "{name}: no red marker");
+        for bad in ["NaN", "inf\""] {
+            assert!(
+                !s.contains(&format!("=\"{bad}")),
+                "{name}: a non-finite coordinate"
+            );
+        }
+    }
+    // The heatmap's colour bar covers the finite values only: its ticks are decades within
+    // the data (1.6^7·10^5 ≈ 2.7e6 at most), none at an absurd 1e300.
+    let heat = svg("heatmap_exploding_relu");
+    assert!(
+        heat.contains(">\n1e6\n<") || heat.contains(">\n1e5\n<"),
+        "colour bar ticks"
+    );
+    assert!(!heat.contains("e300"));
+}
+
+#[test]
+fn tiny_and_empty_runs_still_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = vec![tiny_run(), empty_run()];
+    let files = write_report(dir.path(), &runs).unwrap();
+    assert_eq!(files.plots.len(), 2 * 8);
+    let loss = String::from_utf8(read(&dir.path().join("plots/loss_tiny_one_layer.svg"))).unwrap();
+    assert!(loss.contains("no baseline recorded"));
+    let heat = String::from_utf8(read(&dir.path().join("plots/heatmap_interrupted.svg"))).unwrap();
+    assert!(heat.contains("no ‖∂L/∂h‖ recorded"));
+}
+
+#[test]
+fn an_empty_report_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(&dir.path().join("new/nested"), &[]).unwrap();
+    assert_eq!(files.plots.len(), 4);
+    let html = String::from_utf8(read(&files.html)).unwrap();
+    assert!(html.contains("No runs."));
+}
+
+#[test]
+fn runs_load_from_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let v = write_run_dir(&root.join("b/plain"), &vanishing_run());
+    let t = write_run_dir(&root.join("a"), &tiny_run());
+    let e = write_run_dir(&root.join("c/x/exploding"), &exploding_run()); // 3 levels: not found
+    write_run_dir(&root.join(".hidden"), &tiny_run());
+
+    let loaded = load_run(&v.dir).unwrap();
+    assert_eq!(loaded, v);
+    let found = find_runs(root).unwrap();
+    let dirs: Vec<_> = found.iter().map(|r| r.dir.clone()).collect();
+    assert_eq!(dirs, vec![t.dir.clone(), v.dir.clone()]);
+    assert_eq!(found[0], t);
+
+    // A run folder itself.
+    let one = find_runs(&e.dir).unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(
+        one[0].records[12].loss.get().is_nan(),
+        "NaN survives the round trip"
+    );
+    assert_eq!(find_runs(&root.join("c")).unwrap().len(), 1);
+
+    // Errors name the file.
+    let err = find_runs(&root.join("nothing-here")).unwrap_err();
+    assert!(err.to_string().contains("nothing-here"), "{err}");
+    fs::create_dir_all(root.join("empty/sub")).unwrap();
+    let err = find_runs(&root.join("empty")).unwrap_err();
+    assert!(matches!(err, ReportError::NoRuns { .. }), "{err}");
+    fs::remove_file(t.dir.join("metrics.jsonl")).unwrap();
+    let err = load_run(&t.dir).unwrap_err();
+    assert!(err.to_string().contains("metrics.jsonl"), "{err}");
+    fs::write(v.dir.join("summary.json"), "{\"schema_version\": 1,").unwrap();
+    let err = load_run(&v.dir).unwrap_err();
+    assert!(err.to_string().contains("summary.json"), "{err}");
+    fs::write(e.dir.join("metrics.jsonl"), "not json\n").unwrap();
+    let err = load_run(&e.dir).unwrap_err();
+    assert!(err.to_string().contains("metrics.jsonl:1"), "{err}");
+    // Without config.toml the run still loads.
+    fs::remove_file(e.dir.join("config.toml")).unwrap();
+    fs::write(e.dir.join("metrics.jsonl"), "").unwrap();
+    assert_eq!(load_run(&e.dir).unwrap().config_toml, "");
+}
+
+#[test]
+fn write_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    fs::write(&blocker, "x").unwrap();
+    let err = write_report(&blocker, &[tiny_run()]).unwrap_err();
+    assert!(err.to_string().contains("file"), "{err}");
+}
+
+#[test]
+fn long_deep_runs_stay_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = vec![long_run(2000, 200)];
+    let files = write_report(dir.path(), &runs).unwrap();
+    let html = read(&files.html);
+    assert!(
+        html.len() < 3_000_000,
+        "report.html is {} bytes",
+        html.len()
+    );
+    let heat = String::from_utf8(read(&dir.path().join("plots/heatmap_long_deep.svg"))).unwrap();
+    let cells = heat.matches("<rect").count();
+    // At most 160 columns × 96 rows of cells, plus the colour bar and background.
+    assert!(cells <= 160 * 96 + 200, "{cells} rectangles");
+    assert!(cells >= 100 * 50, "{cells} rectangles: binned too coarsely");
+}
+
+#[test]
+fn extreme_values_do_not_break_plots() {
+    let mut run = vanishing_run();
+    run.summary.name = "extreme".into();
+    for (i, r) in run.records.iter_mut().enumerate() {
+        r.loss = gradscope_record::Real(match i % 4 {
+            0 => 1.7e308,
+            1 => -1.7e308,
+            2 => 5e-324,
+            _ => f64::NEG_INFINITY,
+        });
+        let g = &mut r.layers.act_grad_norm;
+        g[0] = Some(gradscope_record::Real(5e-324));
+        g[1] = Some(gradscope_record::Real(1.7e308));
+        g[2] = Some(gradscope_record::Real(-3.0));
+        r.layers.act_std[0] = Some(gradscope_record::Real(-1.0));
+        r.layers.act_dead[1] = Some(gradscope_record::Real(7.0));
+        r.layers.spectral_norm[0] = Some(gradscope_record::Real(1e300));
+        r.layers.spectral_norm[1] = Some(gradscope_record::Real(1e300));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(dir.path(), &[run]).unwrap();
+    for p in &files.plots {
+        let bytes = read(p);
+        assert!(!bytes.is_empty(), "{}", p.display());
+        if p.extension().is_some_and(|e| e == "svg") {
+            let s = String::from_utf8(bytes).unwrap();
+            // No coordinate or size is NaN or infinite.
+            for bad in ["=\"NaN", "=\"inf", "=\"-inf", " NaN", ",NaN", "inf,"] {
+                assert!(!s.contains(bad), "{}: {bad}", p.display());
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `gradscope` command: see `gradscope --help`.
+
+fn main() {
+    std::process::exit(gradscope_trainer::cli::main());
+}

@@ -1,0 +1,418 @@
+//! The `gradscope` command line: argument parsing, logging, progress, and error reporting.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Args, Parser, Subcommand};
+use gradscope_config::{DEFAULTS_TOML, Experiment, Override, config_hash, load_config, to_toml};
+use gradscope_model::BackendKind;
+use tracing_subscriber::EnvFilter;
+
+use crate::error::{Error, Result, exit_code};
+use crate::experiment::{RunOptions, run_experiment};
+use crate::output::Status;
+
+/// See, measure and fix vanishing and exploding gradients in deep networks.
+#[derive(Debug, Parser)]
+#[command(name = "gradscope", version, about, long_about = None)]
+pub struct Cli {
+    /// Compute backend, overriding the config's `device` (ndarray, flex; GPU with a cargo feature).
+    #[arg(long, global = true, value_name = "BACKEND")]
+    pub device: Option<String>,
+    /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No progress bars.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Compute threads (default: the config's `train.threads`, 0 = all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The lecture's scalar chain h_k = w*h_(k-1) + b beside its closed forms.
+    Chain(ChainArgs),
+    /// A network at initialisation, layer by layer, beside the theory (no training).
+    Inspect(InspectArgs),
+    /// Train a config: the real run beside its learning-rate-zero baseline.
+    Run(RunArgs),
+    /// Print the full commented default config, or the resolved form of a config.
+    Config(ConfigArgs),
+    /// Run a sweep: a base config and axes over any keys, in parallel, resumable, shardable.
+    Sweep(SweepArgs),
+    /// Merge the folders of a sharded sweep into one.
+    Merge(MergeArgs),
+    /// Draw plots and report.html for a run folder or a sweep folder.
+    Report(ReportArgs),
+}
+
+/// `gradscope report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder, or a folder of runs (a sweep).
+    pub dir: PathBuf,
+}
+
+/// `gradscope sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file (TOML: `base`, `[axes]`, optional `[zip]`).
+    pub sweep: PathBuf,
+    /// The sweep folder (default: sweeps/<sweep name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Runs at a time (each gets cores/jobs compute threads).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Run only slice I of N (default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or
+    /// JOB_COMPLETION_INDEX/GRADSCOPE_SHARDS).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// `gradscope merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard folders to merge.
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// The merged folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `gradscope chain`.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// Number of layers N.
+    #[arg(long, default_value_t = 20)]
+    pub depth: usize,
+    /// The shared weight w.
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
+    pub w: f64,
+    /// The shared bias b.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub b: f64,
+    /// The input x.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub x: f64,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options shared by the commands that read a config.
+#[derive(Debug, Args)]
+pub struct ConfigInput {
+    /// The experiment config (TOML).
+    pub config: PathBuf,
+    /// Override any config key, e.g. `--set model.depth=40` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `gradscope inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The config and its overrides.
+    #[command(flatten)]
+    pub input: ConfigInput,
+    /// Number of seeds (initialisations and batches) to average over.
+    #[arg(long, default_value_t = 4)]
+    pub seeds: usize,
+    /// Batch size of each probe.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// What to back-propagate: a random output direction (`readout`, what the theory assumes)
+    /// or the config's loss on the data (`data`).
+    #[arg(long, value_enum, default_value_t = crate::inspect::ProbeLoss::Readout)]
+    pub loss: crate::inspect::ProbeLoss,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gradscope run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// One or more experiment configs (TOML); several are run one after the other and compared.
+    #[arg(required = true, num_args = 1..)]
+    pub configs: Vec<PathBuf>,
+    /// Override any config key, e.g. `--set model.depth=40` (repeatable, applies to every config).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The run folder (default: runs/<name>-<config hash>); with several configs, the folder
+    /// that holds their run folders.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Initialisation seed, overriding the config's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Skip the learning-rate-zero baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Exit with code 6 when a run turns non-finite (default: it is a finding, exit 0).
+    #[arg(long)]
+    pub fail_on_nonfinite: bool,
+    /// Print the summaries as JSON on stdout (one object per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Skip the plots and report.html.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// `gradscope config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print every key with its default and a comment.
+    #[arg(long)]
+    pub defaults: bool,
+    /// A config to check and print resolved (defaults filled in, overrides applied).
+    pub config: Option<PathBuf>,
+    /// Override any config key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+fn init_logging(cli: &Cli) {
+    let level = if cli.quiet {
+        "error"
+    } else {
+        match cli.verbose {
+            0 => "warn,gradscope_trainer=info",
+            1 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn set_threads(n: usize) {
+    if n > 0 {
+        // Only the first call in a process can size the global pool; later ones are ignored.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+}
+
+fn backend(cli: &Cli) -> Result<Option<BackendKind>> {
+    cli.device
+        .as_deref()
+        .map(|d| d.parse::<BackendKind>().map_err(|e| Error::Usage(format!("--device {d}: {e}"))))
+        .transpose()
+}
+
+/// Reads a config with `--set` overrides and the global `--device`.
+pub fn read_experiment(cli: &Cli, input: &ConfigInput, extra: Vec<Override>) -> Result<Experiment> {
+    let mut overrides = input
+        .set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if let Some(b) = backend(cli)? {
+        overrides.push(Override::parse(&format!("device=\"{}\"", b.name()))?);
+    }
+    overrides.extend(extra);
+    Ok(load_config(&input.config, &overrides)?)
+}
+
+fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
+    if a.depth == 0 || a.depth > gradscope_model::MAX_DEPTH {
+        return Err(Error::Usage(format!("--depth {}: must be between 1 and 1000", a.depth)));
+    }
+    for (name, v) in [("--w", a.w), ("--b", a.b), ("--x", a.x)] {
+        if !v.is_finite() {
+            return Err(Error::Usage(format!("{name} {v}: must be finite")));
+        }
+    }
+    let device = backend(cli)?.unwrap_or_default().autodiff_device();
+    let report = crate::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", crate::chain::chain_table(&report));
+    }
+    Ok(exit_code::OK)
+}
+
+fn cmd_inspect(cli: &Cli, a: &InspectArgs) -> Result<i32> {
+    let exp = read_experiment(cli, &a.input, Vec::new())?;
+    set_threads(cli.threads.unwrap_or(exp.train.threads));
+    if a.seeds == 0 || a.batch == 0 {
+        return Err(Error::Usage("--seeds and --batch must be at least 1".into()));
+    }
+    let report = crate::inspect::inspect(&exp, a.seeds, a.batch, a.loss)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", crate::inspect::inspect_table(&report));
+    }
+    Ok(exit_code::OK)
+}
+
+fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
+    let extra = match a.seed {
+        Some(s) => vec![Override::parse(&format!("seed={s}"))?],
+        None => Vec::new(),
+    };
+    // Check every config before running any, so a typo in the last one costs nothing.
+    let experiments = a
+        .configs
+        .iter()
+        .map(|c| {
+            let input = ConfigInput {
+                config: c.clone(),
+                set: a.set.clone(),
+            };
+            read_experiment(cli, &input, extra.clone())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(first) = experiments.first() {
+        set_threads(cli.threads.unwrap_or(first.train.threads));
+    }
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        // A second Ctrl-C while the first is being handled ends the process the usual way.
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(exit_code::INTERRUPTED);
+            }
+        });
+    }
+    let several = experiments.len() > 1;
+    let mut outcomes = Vec::new();
+    let mut code = exit_code::OK;
+    for exp in &experiments {
+        let folder = format!("{}-{}", exp.name, config_hash(&exp.raw));
+        let out_dir = match (&a.out, several) {
+            (Some(out), false) => out.clone(),
+            (Some(out), true) => out.join(folder),
+            (None, _) => PathBuf::from("runs").join(folder),
+        };
+        let opts = RunOptions {
+            out_dir,
+            no_baseline: a.no_baseline,
+            progress: !cli.no_progress && !cli.quiet,
+            interrupt: interrupt.clone(),
+            report: !a.no_report,
+        };
+        let outcome = run_experiment(exp, &opts)?;
+        let s = &outcome.summary;
+        if a.json {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        } else if !cli.quiet {
+            eprint!("{}", crate::report_text::summary_text(s, &outcome.out_dir));
+        }
+        match s.status {
+            Status::Interrupted => {
+                code = exit_code::INTERRUPTED;
+                outcomes.push(outcome);
+                break;
+            }
+            Status::Nonfinite if a.fail_on_nonfinite => code = exit_code::NONFINITE,
+            _ => {}
+        }
+        outcomes.push(outcome);
+    }
+    if several && !a.json && !cli.quiet {
+        eprint!("{}", crate::report_text::comparison_table(&outcomes));
+    }
+    Ok(code)
+}
+
+fn cmd_config(cli: &Cli, a: &ConfigArgs) -> Result<i32> {
+    match (&a.config, a.defaults) {
+        (Some(path), false) => {
+            let input = ConfigInput {
+                config: path.clone(),
+                set: a.set.clone(),
+            };
+            let exp = read_experiment(cli, &input, Vec::new())?;
+            print!("{}", to_toml(&exp.raw));
+        }
+        _ => print!("{DEFAULTS_TOML}"),
+    }
+    Ok(exit_code::OK)
+}
+
+fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
+    let sweep = crate::sweep::load_sweep(&a.sweep)?;
+    let shard = match &a.shard {
+        Some(s) => Some(crate::sweep::Shard::parse(s)?),
+        None => crate::sweep::Shard::from_env()?,
+    };
+    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from("sweeps").join(&sweep.name));
+    let opts = crate::sweep::SweepOptions {
+        out_dir: out_dir.clone(),
+        jobs: a.jobs,
+        shard,
+        progress: !cli.no_progress && !cli.quiet,
+        device: cli.device.clone(),
+        report: true,
+    };
+    let failed = crate::sweep::run_sweep(&sweep, &opts)?;
+    if !cli.quiet {
+        if let Ok(md) = std::fs::read_to_string(out_dir.join("results.md")) {
+            eprintln!("{md}");
+        }
+        eprintln!("results: {}", out_dir.display());
+    }
+    Ok(if failed > 0 { exit_code::INTERNAL } else { exit_code::OK })
+}
+
+fn cmd_merge(cli: &Cli, a: &MergeArgs) -> Result<i32> {
+    let n = crate::sweep::merge(&a.dirs, &a.out)?;
+    if !cli.quiet {
+        eprintln!("merged {n} runs into {}", a.out.display());
+    }
+    Ok(exit_code::OK)
+}
+
+fn cmd_report(cli: &Cli, a: &ReportArgs) -> Result<i32> {
+    let html = crate::sweep::write_report(&a.dir)?;
+    if !cli.quiet {
+        eprintln!("report: {}", html.display());
+    }
+    Ok(exit_code::OK)
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let result = match &cli.command {
+        Command::Chain(a) => cmd_chain(&cli, a),
+        Command::Inspect(a) => cmd_inspect(&cli, a),
+        Command::Run(a) => cmd_run(&cli, a),
+        Command::Config(a) => cmd_config(&cli, a),
+        Command::Sweep(a) => cmd_sweep(&cli, a),
+        Command::Merge(a) => cmd_merge(&cli, a),
+        Command::Report(a) => cmd_report(&cli, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+            e.exit_code()
+        }
+    }
+}

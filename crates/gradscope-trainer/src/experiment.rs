@@ -1,0 +1,536 @@
+//! Running an experiment: the real run and its learning-rate-zero baseline, step by step on the
+//! same batches, recorded by the diagnostics, written to a run folder.
+//!
+//! # The baseline
+//! The baseline is built from the same seed, so its initial weights are bit-identical to the real
+//! run's, and it is fed the same batch at every step. It never calls the optimiser: burn's
+//! optimisers leave weights in place at learning rate 0 but still advance their state
+//! (momentum, Adam's moments) and turn a non-finite gradient into NaN weights (0 × inf), so
+//! skipping the step is the only way the weights stay exactly put. Batch norm's running
+//! statistics are treated identically in both runs: every training-mode forward of either run
+//! folds its batch statistics into that run's own running averages (momentum 0.1), so both runs
+//! evaluate with averages over the same batches. Diagnostic probes never update them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::Device;
+use gradscope_config::{ConfigError, Experiment, config_hash, to_toml};
+use gradscope_data::{Dataset, Targets, Task};
+use gradscope_diagnostics::{
+    DiagnosisContext, EvalRecord, NonFinite, Real, RecordOptions, Recorder, RunKind, StepRecord,
+    Tap, diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
+};
+use gradscope_model::{AnyNet, ForwardCtx, ModelSpec, Network};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracing::{info, warn};
+
+use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
+use crate::error::{Error, Result};
+use crate::optimizer::Optimizer;
+use crate::output::{FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, versions, write_atomic};
+use crate::signal::{learning_signal, verdict, versus_chance};
+
+/// How to run an experiment (what is not in the config).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The run folder.
+    pub out_dir: PathBuf,
+    /// Skip the learning-rate-zero baseline.
+    pub no_baseline: bool,
+    /// Show a progress bar (it is hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+    /// Set by Ctrl-C: stop after the current step and write what is done.
+    pub interrupt: Arc<AtomicBool>,
+    /// Draw the plots and `report.html` into the run folder.
+    pub report: bool,
+}
+
+/// What a finished (or stopped) run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The summary as written.
+    pub summary: Summary,
+    /// The run folder.
+    pub out_dir: PathBuf,
+}
+
+/// One of the two runs.
+struct Arm {
+    model: AnyNet,
+    recorder: Recorder,
+    records: Vec<StepRecord>,
+    losses: Vec<f64>,
+}
+
+impl Arm {
+    fn new(model: AnyNet) -> Self {
+        Self {
+            model,
+            recorder: Recorder::new(RecordOptions::default()),
+            records: Vec::new(),
+            losses: Vec::new(),
+        }
+    }
+}
+
+/// Per-sample results of an evaluation on the test split, for the comparison with chance.
+struct EvalResult {
+    metrics: FinalMetrics,
+    /// Per test row: 1/0 correctness (classification) or squared error (regression).
+    per_sample: Vec<f64>,
+}
+
+fn read(t: burn::tensor::Tensor<1>) -> f64 {
+    // + 0.0 turns a cross-entropy of exactly −0 into 0.
+    t.into_scalar::<f32>() as f64 + 0.0
+}
+
+fn evaluate(model: &AnyNet, sets: &EvalSets, loss: Loss) -> EvalResult {
+    let m = model.valid();
+    let eval_one = |b: &Batch, per_sample: bool| {
+        let out = Network::forward(&m, b.x.clone(), &ForwardCtx::EVAL);
+        let l = read(loss.compute(out.clone(), &b.target));
+        let (acc, samples) = match &b.target {
+            TargetTensor::Classes(c) => {
+                let pred: Vec<i64> = out
+                    .argmax(1)
+                    .into_data()
+                    .convert::<i64>()
+                    .try_to_vec::<i64>()
+                    .unwrap_or_default();
+                let truth: Vec<i64> = c
+                    .clone()
+                    .into_data()
+                    .convert::<i64>()
+                    .try_to_vec::<i64>()
+                    .unwrap_or_default();
+                let hits: Vec<f64> = pred.iter().zip(&truth).map(|(p, t)| f64::from(p == t)).collect();
+                let acc = hits.iter().sum::<f64>() / b.rows.max(1) as f64;
+                (Some(Real(acc)), if per_sample { hits } else { Vec::new() })
+            }
+            TargetTensor::Values(v) => {
+                let samples = if per_sample {
+                    let [_, k] = v.dims();
+                    let se: Vec<f32> = out
+                        .sub(v.clone())
+                        .square()
+                        .into_data()
+                        .try_to_vec::<f32>()
+                        .unwrap_or_default();
+                    se.chunks(k.max(1)).map(|r| r.iter().map(|&x| x as f64).sum::<f64>() / k as f64).collect()
+                } else {
+                    Vec::new()
+                };
+                (None, samples)
+            }
+        };
+        (l, acc, samples)
+    };
+    let (train_loss, train_acc, _) = eval_one(&sets.train, false);
+    let (test_loss, test_acc, per_sample) = eval_one(&sets.test, true);
+    EvalResult {
+        metrics: FinalMetrics {
+            train_loss: Real(train_loss),
+            test_loss: Real(test_loss),
+            test_accuracy: test_acc,
+            train_accuracy: train_acc,
+        },
+        per_sample,
+    }
+}
+
+/// Per-sample scores of the best constant prediction on the test split: the majority training
+/// class, or the mean training target.
+fn chance_scores(data: &Dataset) -> Vec<f64> {
+    match (&data.train.targets, &data.test.targets) {
+        (Targets::Classes(train), Targets::Classes(test)) => {
+            let classes = data.task.output_dim();
+            let mut counts = vec![0usize; classes.max(1)];
+            for &c in train {
+                if let Some(n) = counts.get_mut(c as usize) {
+                    *n += 1;
+                }
+            }
+            let majority = counts
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)))
+                .map_or(0, |(i, _)| i as u32);
+            test.iter().map(|&c| f64::from(c == majority)).collect()
+        }
+        (Targets::Values(train), Targets::Values(test)) => {
+            let k = data.task.output_dim().max(1);
+            let n = (train.len() / k).max(1) as f64;
+            let mut mean = vec![0.0f64; k];
+            for row in train.chunks(k) {
+                for (m, &v) in mean.iter_mut().zip(row) {
+                    *m += v as f64 / n;
+                }
+            }
+            test.chunks(k)
+                .map(|row| row.iter().zip(&mean).map(|(&v, m)| (v as f64 - m).powi(2)).sum::<f64>() / k as f64)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// One line describing a model.
+pub fn describe_model(spec: &ModelSpec) -> String {
+    match spec {
+        ModelSpec::Mlp(m) => format!(
+            "mlp: {} -> {}x{} -> {}, {}, {} (sigma_w {}), bias {}{}{}{}",
+            m.input_dim,
+            m.depth,
+            m.width,
+            m.output_dim,
+            m.activation,
+            m.init.kind,
+            m.init.sigma_w,
+            if m.bias { format!("N(0, {}^2)", m.sigma_b) } else { "off".into() },
+            if m.residual { format!(", residual ({} linear/block)", m.block_linears) } else { String::new() },
+            m.branch_scale.map_or(String::new(), |a| format!(", learnable branch scale from {a}")),
+            match m.norm {
+                gradscope_model::NormKind::None => String::new(),
+                n => format!(", {n} norm ({})", m.norm_position.name()),
+            },
+        ),
+        ModelSpec::Chain(c) => format!(
+            "chain: {} layers, w = {}, b = {}, {}",
+            c.depth,
+            c.w,
+            c.b,
+            if c.tied { "tied" } else { "untied" }
+        ),
+    }
+}
+
+/// Loads the data and builds the model of an experiment: what both `run` and `inspect` need.
+pub fn prepare(exp: &Experiment) -> Result<(Dataset, ModelSpec, Loss)> {
+    let data = gradscope_data::load(&exp.data, exp.data_seed)?;
+    let loss = Loss::resolve(exp.train.loss, &data.task).map_err(|rule| {
+        ConfigError::invalid("train.loss", format!("{:?}", exp.raw.train.loss), rule)
+    })?;
+    let spec = exp.model.spec(data.input_dim, data.task.output_dim());
+    if let ModelSpec::Mlp(m) = &spec {
+        m.validate()?;
+    }
+    Ok((data, spec, loss))
+}
+
+/// Builds the model with the experiment's seed: every call gives bit-identical weights.
+pub fn build_model(spec: &ModelSpec, seed: u64, device: &Device) -> AnyNet {
+    device.seed(seed);
+    spec.init(device)
+}
+
+fn progress_bar(steps: usize, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Runs the experiment and writes its folder.
+pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let (data, spec, loss) = prepare(exp)?;
+    let depth = spec.depth();
+    info!(name = %exp.name, dataset = %data.description, model = %describe_model(&spec), "run started");
+
+    let device = exp.backend.autodiff_device();
+    let eval_device = exp.backend.device();
+    let input_mean_square = data.train.x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
+        / data.train.x.len().max(1) as f64;
+    let mut real = Arm::new(build_model(&spec, exp.seed, &device));
+    let baseline_on = exp.train.baseline && !opts.no_baseline;
+    let mut base = baseline_on.then(|| Arm::new(build_model(&spec, exp.seed, &device)));
+    let mut optimizer = Optimizer::new(&exp.optim);
+    let sets = EvalSets::new(&data, &eval_device);
+    let mut sampler = gradscope_data::BatchSampler::new(data.train.n, exp.train.batch_size, exp.data_seed);
+    let names = |l: usize| real_layer_name(&spec, l);
+
+    let steps = exp.train.steps;
+    let bar = progress_bar(steps, opts.progress);
+    bar.set_prefix(exp.name.clone());
+    let mut status = Status::Completed;
+    let mut first_nonfinite: Option<NonFinite> = None;
+    let mut last_eval: Option<(EvalResult, Option<EvalResult>)> = None;
+    let mut completed = 0;
+
+    for step in 0..steps {
+        if opts.interrupt.load(Ordering::SeqCst) {
+            status = Status::Interrupted;
+            warn!(step, "interrupted: writing what is done");
+            break;
+        }
+        let indices = sampler.next_indices();
+        let b = batch(&data.train, &indices, &device);
+        let last = step + 1 == steps;
+        let eval_now = step % exp.train.eval_every == 0 || last;
+        let record_now = step % exp.train.record_every == 0 || eval_now;
+        let lr = exp.optim.lr_at(step, steps);
+
+        // The baseline: same batch, no update.
+        if let Some(arm) = base.as_mut() {
+            let value = if record_now {
+                let mut tap = Tap::new(true);
+                let out = arm.model.forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
+                let l = loss.compute(out, &b.target);
+                let grads = l.backward();
+                let m = arm.recorder.after_backward(&arm.model, &tap, &l, &grads).finish::<AnyNet>(None);
+                let mut r = m.to_record(RunKind::Baseline, step as u64, 0.0, false);
+                r.nonfinite = locate(step as u64, &m, names);
+                arm.records.push(r);
+                m.loss
+            } else {
+                let out = Network::forward(&arm.model, b.x.clone(), &ForwardCtx::TRAIN);
+                read(loss.compute(out, &b.target))
+            };
+            arm.losses.push(value);
+        }
+
+        // The real run.
+        let model = real.model.clone();
+        let (value, nonfinite) = if record_now {
+            let mut tap = Tap::new(true);
+            let out = model.forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
+            let l = loss.compute(out, &b.target);
+            let grads = l.backward();
+            let pending = real.recorder.after_backward(&model, &tap, &l, &grads);
+            let norm_sq = pending.grad_norm_sq();
+            let mut gp = GradientsParams::from_grads(grads, &model);
+            optimizer.clip(&mut gp, &model, Some(norm_sq));
+            let stepped = optimizer.step(lr, model, gp);
+            let m = pending.finish(Some(&stepped));
+            let clipped = exp.optim.clip_norm.is_some_and(|c| m.grad_norm > c);
+            let mut r = m.to_record(RunKind::Real, step as u64, lr, clipped);
+            let nf = locate(step as u64, &m, names);
+            r.nonfinite = nf.clone();
+            real.records.push(r);
+            real.model = stepped;
+            (m.loss, nf)
+        } else {
+            let out = model.forward(b.x.clone(), &ForwardCtx::TRAIN);
+            let l = loss.compute(out, &b.target);
+            let value = read(l.clone());
+            if !value.is_finite() {
+                // Find the producer: probe this step again, fully recorded, on the weights that
+                // produced it (batch statistics only, running averages untouched).
+                let m = probe(&model, b.x.clone(), |y| loss.compute(y, &b.target), RecordOptions::default());
+                let mut r = m.to_record(RunKind::Real, step as u64, lr, false);
+                let nf = locate(step as u64, &m, names).or_else(|| {
+                    Some(NonFinite {
+                        step: step as u64,
+                        layer: depth + 1,
+                        layer_name: "head".into(),
+                        kind: gradscope_diagnostics::NonFiniteKind::Loss,
+                    })
+                });
+                r.nonfinite = nf.clone();
+                real.records.push(r);
+                (value, nf)
+            } else {
+                let grads = l.backward();
+                let norm_sq = exp
+                    .optim
+                    .clip_norm
+                    .and_then(|_| global_grad_norm_sq(&model, &grads));
+                let mut gp = GradientsParams::from_grads(grads, &model);
+                optimizer.clip(&mut gp, &model, norm_sq);
+                real.model = optimizer.step(lr, model, gp);
+                (value, None)
+            }
+        };
+        real.losses.push(value);
+        completed = step + 1;
+
+        if eval_now && nonfinite.is_none() {
+            let r = evaluate(&real.model, &sets, loss);
+            let bl = base.as_ref().map(|arm| evaluate(&arm.model, &sets, loss));
+            attach_eval(&mut real.records, &r.metrics);
+            if let (Some(arm), Some(bl)) = (base.as_mut(), bl.as_ref()) {
+                attach_eval(&mut arm.records, &bl.metrics);
+            }
+            last_eval = Some((r, bl));
+        }
+        bar.set_message(match base.as_ref().and_then(|a| a.losses.last()) {
+            Some(bl) => format!("loss {value:.4} (baseline {bl:.4})"),
+            None => format!("loss {value:.4}"),
+        });
+        bar.inc(1);
+
+        if let Some(nf) = nonfinite {
+            warn!(step, layer = nf.layer, kind = nf.kind.name(), "non-finite value: stopping");
+            first_nonfinite = Some(nf);
+            status = Status::Nonfinite;
+            break;
+        }
+    }
+    bar.finish_and_clear();
+
+    // Final metrics: the last evaluation, or a fresh one if the run stopped early.
+    let (real_eval, base_eval) = match last_eval {
+        Some((r, b)) if status == Status::Completed => (r, b),
+        _ => {
+            let r = evaluate(&real.model, &sets, loss);
+            let b = base.as_ref().map(|arm| evaluate(&arm.model, &sets, loss));
+            (r, b)
+        }
+    };
+    let chance = chance_scores(&data);
+    let versus = (!real_eval.per_sample.is_empty() && real_eval.per_sample.len() == chance.len())
+        .then(|| match data.task {
+            Task::Classification { .. } => {
+                versus_chance("accuracy", &real_eval.per_sample, &chance, true)
+            }
+            Task::Regression { .. } => {
+                versus_chance("mse", &real_eval.per_sample, &chance, false)
+            }
+        });
+    let signal = base.as_ref().map(|arm| {
+        learning_signal(&real.losses, &arm.losses, exp.train.signal_window, exp.train.signal_z, versus.clone())
+    });
+    let ctx = DiagnosisContext {
+        model: spec,
+        lr: exp.optim.lr,
+        clipping: exp.optim.clipping(),
+    };
+    let diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
+    let wall = started.elapsed().as_secs_f64();
+    let summary = Summary {
+        schema_version: crate::output::SUMMARY_SCHEMA_VERSION,
+        theory: theory_at_init(&spec, &real.records, input_mean_square),
+        depth,
+        name: exp.name.clone(),
+        config_hash: config_hash(&exp.raw),
+        status,
+        interrupted: status == Status::Interrupted,
+        verdict: signal.as_ref().map(verdict),
+        learning_signal: signal,
+        diagnosis,
+        first_nonfinite,
+        finals: Finals {
+            real: real_eval.metrics,
+            baseline: base_eval.map(|b| b.metrics),
+        },
+        steps_completed: completed,
+        steps_planned: steps,
+        steps_per_second: completed as f64 / wall.max(1e-9),
+        wall_time_s: wall,
+        seeds: Seeds {
+            init: exp.seed,
+            data: exp.data_seed,
+        },
+        device: exp.backend.name().to_string(),
+        dataset: data.description.clone(),
+        loss: loss.name().to_string(),
+        model: describe_model(&spec),
+        versions: versions(),
+    };
+    write_run(exp, opts, &real.records, base.as_ref().map(|a| a.records.as_slice()), &summary)?;
+    Ok(RunOutcome {
+        summary,
+        out_dir: opts.out_dir.clone(),
+    })
+}
+
+/// The theory's prediction at initialisation, anchored at the first record's last layer.
+fn theory_at_init(spec: &ModelSpec, records: &[StepRecord], input_mean_square: f64) -> Option<TheoryPrediction> {
+    let first = records.first()?;
+    let norms = first.act_grad_norms();
+    let last = *norms.last()?;
+    if !last.is_finite() {
+        return None;
+    }
+    let first_out_ms = match (first.layers.act_mean.first(), first.layers.act_std.first()) {
+        (Some(Some(m)), Some(Some(s))) => m.get().powi(2) + s.get().powi(2),
+        _ => 1.0,
+    };
+    let case = gradscope_diagnostics::TheoryCase::for_model(spec, input_mean_square, first_out_ms)?;
+    Some(TheoryPrediction {
+        case: serde_json::to_value(case).unwrap_or_default(),
+        predicted_activation_grad_norm: case
+            .predicted_norms(norms.len(), last)
+            .into_iter()
+            .map(Real)
+            .collect(),
+    })
+}
+
+fn real_layer_name(spec: &ModelSpec, l: usize) -> String {
+    match spec {
+        ModelSpec::Mlp(_) => format!("blocks.{}", l - 1),
+        ModelSpec::Chain(_) => format!("layers.{}", l - 1),
+    }
+}
+
+fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
+    if let Some(r) = records.last_mut() {
+        r.eval = Some(EvalRecord {
+            train_loss: m.train_loss,
+            test_loss: m.test_loss,
+            test_accuracy: m.test_accuracy,
+            train_accuracy: m.train_accuracy,
+        });
+    }
+}
+
+/// Writes the run folder: config, records (JSON Lines and long CSV), then the summary.
+fn write_run(
+    exp: &Experiment,
+    opts: &RunOptions,
+    real: &[StepRecord],
+    baseline: Option<&[StepRecord]>,
+    summary: &Summary,
+) -> Result<()> {
+    let dir = &opts.out_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    write_atomic(&dir.join("config.toml"), to_toml(&exp.raw).as_bytes())?;
+    // Interleave by step: the real record, then the baseline's.
+    let mut all: Vec<&StepRecord> = Vec::with_capacity(real.len() * 2);
+    let mut b = baseline.unwrap_or(&[]).iter().peekable();
+    for r in real {
+        while let Some(x) = b.next_if(|x| x.step < r.step) {
+            all.push(x);
+        }
+        all.push(r);
+        while let Some(x) = b.next_if(|x| x.step == r.step) {
+            all.push(x);
+        }
+    }
+    all.extend(b);
+    let mut jsonl = String::new();
+    for r in &all {
+        jsonl.push_str(&r.to_json_line());
+        jsonl.push('\n');
+    }
+    write_atomic(&dir.join("metrics.jsonl"), jsonl.as_bytes())?;
+    let owned: Vec<StepRecord> = all.into_iter().cloned().collect();
+    let mut csv = Vec::new();
+    write_long_csv(&mut csv, &exp.name, &owned).map_err(|e| Error::io(dir.join("metrics.csv"), e))?;
+    write_atomic(&dir.join("metrics.csv"), &csv)?;
+    write_atomic(&dir.join("summary.json"), summary.to_json().as_bytes())?;
+    if opts.report {
+        // The results are safely written; a report that cannot be drawn is worth a warning,
+        // not the loss of the run.
+        let drawn = gradscope_report::load_run(dir).and_then(|run| gradscope_report::write_report(dir, &[run]));
+        if let Err(e) = drawn {
+            warn!("report not written: {e}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! The gradscope trainer: every real run beside its learning-rate-zero baseline.
+//!
+//! - [`experiment::run_experiment`] trains a checked config: the real run and a baseline with the
+//!   same initial weights and the same batches but no updates, both recorded every
+//!   `train.record_every` steps by `gradscope-diagnostics`, stopped at the first non-finite value,
+//!   and written atomically to a run folder ([`output`]);
+//! - [`signal`] decides whether the real run learns or only moves as the baseline's batch noise;
+//! - [`inspect`] and [`chain`] are the `gradscope inspect` and `gradscope chain` commands;
+//! - [`sweep`] expands, runs (in parallel, resumably, sharded) and merges sweeps;
+//! - [`cli`] is the command line.
+
+pub mod batches;
+pub mod chain;
+pub mod cli;
+pub mod error;
+pub mod experiment;
+pub mod inspect;
+pub mod optimizer;
+pub mod output;
+pub mod report_text;
+pub mod signal;
+pub mod sweep;
+
+pub use error::{Error, Result, exit_code};
+pub use experiment::{RunOptions, RunOutcome, run_experiment};

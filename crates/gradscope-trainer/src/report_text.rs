@@ -1,0 +1,94 @@
+//! The short human summary printed at the end of a run.
+
+use std::path::Path;
+
+use crate::experiment::RunOutcome;
+use crate::output::{Status, Summary};
+
+/// Verdict, learning signal, diagnosis, remedies and where the files are.
+pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
+    let mut t = String::new();
+    t.push_str(&format!("\n{}  ({})\n", s.name, s.model));
+    match s.status {
+        Status::Completed => t.push_str(&format!("  {} steps in {:.1} s\n", s.steps_completed, s.wall_time_s)),
+        Status::Nonfinite => t.push_str(&format!(
+            "  stopped at step {} of {}: a value turned non-finite\n",
+            s.steps_completed.saturating_sub(1),
+            s.steps_planned
+        )),
+        Status::Interrupted => t.push_str(&format!(
+            "  interrupted after {} of {} steps\n",
+            s.steps_completed, s.steps_planned
+        )),
+    }
+    let real = &s.finals.real;
+    t.push_str(&format!("  final test loss {} (train {})", real.test_loss, real.train_loss));
+    if let Some(a) = real.test_accuracy {
+        t.push_str(&format!(", test accuracy {:.1} %", 100.0 * a.get()));
+    }
+    if let Some(b) = &s.finals.baseline {
+        t.push_str(&format!("; learning-rate-0 baseline: test loss {}", b.test_loss));
+        if let Some(a) = b.test_accuracy {
+            t.push_str(&format!(", accuracy {:.1} %", 100.0 * a.get()));
+        }
+    }
+    t.push('\n');
+    if let (Some(v), Some(sig)) = (s.verdict, &s.learning_signal) {
+        t.push_str(&format!("  verdict: {}", v.name()));
+        match sig.first_step_outside_band {
+            Some(step) => t.push_str(&format!(
+                " (z = {:.1} against the baseline's band; outside it from step {step} on",
+                sig.z.get()
+            )),
+            None => t.push_str(&format!(" (z = {:.1}; never stays outside the baseline's band", sig.z.get())),
+        }
+        if let Some(c) = &sig.versus_chance {
+            t.push_str(&format!(
+                "; test {} {} vs chance {}, {:.1} standard errors",
+                c.metric, c.model, c.chance, c.standard_errors.get()
+            ));
+        }
+        t.push_str(")\n");
+    }
+    t.push_str(&format!("  diagnosis: {}\n", s.diagnosis.evidence.summary));
+    for r in &s.diagnosis.remedies {
+        t.push_str(&format!("    - {r}\n"));
+    }
+    t.push_str(&format!("  results: {}\n", out_dir.display()));
+    t
+}
+
+/// Several runs side by side: the lecture's comparison in one table.
+pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
+    let mut t = format!(
+        "\n{:<28} {:>10} {:>12} {:>10} {:>10} {:>18} {:<11}\n",
+        "run", "diagnosis", "first/last", "per layer", "test acc", "verdict", "non-finite"
+    );
+    for o in outcomes {
+        let s = &o.summary;
+        let e = &s.diagnosis.evidence;
+        let ratio = e.first_to_last_ratio.map_or("-".into(), |r| format!("{:.2e}", r.get()));
+        let rate = e.per_layer_rate.map_or("-".into(), |r| format!("{:.3}", r.get()));
+        let acc = s
+            .finals
+            .real
+            .test_accuracy
+            .map_or("-".into(), |a| format!("{:.1} %", 100.0 * a.get()));
+        let nf = s
+            .first_nonfinite
+            .as_ref()
+            .map_or("-".into(), |n| format!("step {} {}", n.step, n.layer_name));
+        t.push_str(&format!(
+            "{:<28} {:>10} {:>12} {:>10} {:>10} {:>18} {:<11}\n",
+            s.name,
+            s.diagnosis.kind.name(),
+            ratio,
+            rate,
+            acc,
+            s.verdict.map_or("-", |v| v.name()),
+            nf
+        ));
+    }
+    t.push_str("\nfirst/last: |dL/dh| at the first hidden layer over the last, at initialisation\n");
+    t
+}

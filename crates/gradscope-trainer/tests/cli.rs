@@ -1,0 +1,147 @@
+//! The `gradscope` command, through the real binary: outputs, errors, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn gradscope(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gradscope"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the gradscope binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    let (out, err) = text(o);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}\nstdout: {out}\nstderr: {err}"))
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().unwrap(),
+        serde_json::Value::String(s) if s == "inf" => f64::INFINITY,
+        serde_json::Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        serde_json::Value::String(s) if s == "NaN" => f64::NAN,
+        other => panic!("not a number: {other}"),
+    }
+}
+
+/// `gradscope chain --json` matches the closed forms (f32 forward: ≤ 1e-5 relative over 50
+/// layers), in exactly the documented shape.
+#[test]
+fn chain_json_matches_closed_forms() {
+    for w in ["0.5", "0.9", "1", "1.1", "2", "-0.7"] {
+        let o = gradscope(&["chain", "--depth", "50", "--w", w, "--b", "0.1", "--x", "1", "--json"], &repo());
+        assert!(o.status.success(), "{:?}", text(&o));
+        let v = json(&o);
+        assert_eq!(v["depth"], 50);
+        assert_eq!(num(&v["w"]), w.parse::<f64>().unwrap());
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 50);
+        for (k, l) in layers.iter().enumerate() {
+            assert_eq!(l["index"], k + 1);
+            for (got, want) in [("activation", "activation_closed_form"), ("grad", "grad_closed_form")] {
+                let (g, c) = (num(&l[got]), num(&l[want]));
+                assert!(((g - c) / c).abs() <= 1e-5, "w={w} k={} {got}: {g} vs {c}", k + 1);
+            }
+        }
+    }
+}
+
+/// At |w| > 1 and large N the forward pass overflows f32: shown as "inf", never a crash.
+#[test]
+fn chain_overflow_is_shown_as_inf() {
+    let o = gradscope(&["chain", "--depth", "200", "--w", "2", "--json"], &repo());
+    assert!(o.status.success());
+    let v = json(&o);
+    let last = &v["layers"][199];
+    assert_eq!(last["activation"], "inf");
+    assert!(num(&last["activation_closed_form"]) > 1e59);
+    let o = gradscope(&["chain", "--depth", "200", "--w", "2"], &repo());
+    assert!(o.status.success());
+    assert!(text(&o).0.contains("inf"));
+}
+
+#[test]
+fn bad_config_names_key_and_line_with_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "[model]\ndepth = 0\n").unwrap();
+    let o = gradscope(&["inspect", "bad.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).1.contains("bad.toml:2: model.depth = 0: must be at least 1"), "{:?}", text(&o));
+    std::fs::write(dir.path().join("bad2.toml"), "[model]\nactivation = \"swish2\"\n").unwrap();
+    let o = gradscope(&["run", "bad2.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).1.contains("model.activation = \"swish2\": expected one of identity, relu"), "{:?}", text(&o));
+    let o = gradscope(&["inspect", "bad.toml", "--set", "model.depth=3", "--set", "model.wdth=3"], dir.path());
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).1.contains("--set"), "{:?}", text(&o));
+    let o = gradscope(&["run", "missing.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!text(&o).1.contains("panicked"));
+}
+
+#[test]
+fn broken_csv_names_file_line_and_column_with_exit_code_4() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), "a,b,y\n1,2,0\n3,abc,1\n").unwrap();
+    std::fs::write(dir.path().join("c.toml"), "[data]\nname = \"csv\"\npath = \"d.csv\"\ntarget = \"y\"\n").unwrap();
+    let o = gradscope(&["run", "c.toml", "--out", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(4), "{:?}", text(&o));
+    let err = text(&o).1;
+    assert!(err.contains("d.csv:3:2"), "{err}");
+    assert!(!dir.path().join("out/summary.json").exists());
+}
+
+#[test]
+fn config_defaults_print_and_parse() {
+    let o = gradscope(&["config", "--defaults"], &repo());
+    assert!(o.status.success());
+    let (out, _) = text(&o);
+    assert!(out.contains("[model]") && out.contains("vanishing_ratio"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.toml"), &out).unwrap();
+    let o = gradscope(&["config", "d.toml", "--set", "model.depth=7"], dir.path());
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("depth = 7"));
+}
+
+/// `inspect --json` has the documented shape and the theory's prediction for a linear net.
+#[test]
+fn inspect_json_shape_and_theory() {
+    let o = gradscope(
+        &["inspect", "configs/theory/linear-sigma2-2.0.toml", "--seeds", "2", "--batch", "64", "--json"],
+        &repo(),
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v = json(&o);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 10);
+    assert_eq!(layers[0]["index"], 1);
+    for l in layers {
+        for key in ["activation_grad_norm", "weight_grad_norm", "activation_std", "predicted_activation_grad_norm"] {
+            assert!(l.get(key).is_some(), "missing {key}");
+        }
+    }
+    // σ² = 2: the norm grows by √2 per layer going down; first/last = 2^(9/2) ≈ 22.6.
+    let first = num(&layers[0]["activation_grad_norm"]);
+    let last = num(&layers[9]["activation_grad_norm"]);
+    let predicted = num(&layers[0]["predicted_activation_grad_norm"]);
+    // The config writes σ_w = √2 to 6 digits, so (σ_w²)^4.5 matches 2^4.5 to ~3e-6.
+    assert!((predicted / last / 2f64.powf(4.5) - 1.0).abs() < 1e-5);
+    assert!(((first / last) / 2f64.powf(4.5) - 1.0).abs() < 0.05, "{}", first / last);
+    assert!(v["diagnosis"]["kind"].is_string());
+    assert!(v["diagnosis"]["remedies"].is_array());
+}
