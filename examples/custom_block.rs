@@ -47,13 +47,28 @@ fn main() {
     let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
     let (width, depth, batch) = (32, 60, 64);
     device.seed(0);
-    let blocks = (0..depth).map(|_| HighwayBlock::new(width, -2.0, &device)).collect();
-    let head = linear(width, 1, &WeightInit::new(InitKind::LecunNormal, 1.0), Some(0.0), &device);
+    let blocks = (0..depth)
+        .map(|_| HighwayBlock::new(width, -2.0, &device))
+        .collect();
+    let head = linear(
+        width,
+        1,
+        &WeightInit::new(InitKind::LecunNormal, 1.0),
+        Some(0.0),
+        &device,
+    );
     let highway = DeepNet::new(blocks, head);
 
     device.seed(0);
-    let plain = MlpConfig::new(width, 1, width, depth, Activation::Tanh, WeightInit::new(InitKind::XavierNormal, 1.0))
-        .init(&device);
+    let plain = MlpConfig::new(
+        width,
+        1,
+        width,
+        depth,
+        Activation::Tanh,
+        WeightInit::new(InitKind::XavierNormal, 1.0),
+    )
+    .init(&device);
 
     let x = Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), &device);
     let y = Tensor::<2>::random([batch, 1], Distribution::Normal(0.0, 1.0), &device);
@@ -69,7 +84,8 @@ fn main() {
         println!("{l:>6} {a:>12.3e} {b:>12.3e}");
     }
     let ratio = |m: &gradscope::diagnostics::StepMeasure| {
-        m.layers[0].act_grad_norm.unwrap_or(f64::NAN) / m.layers[depth - 1].act_grad_norm.unwrap_or(f64::NAN)
+        m.layers[0].act_grad_norm.unwrap_or(f64::NAN)
+            / m.layers[depth - 1].act_grad_norm.unwrap_or(f64::NAN)
     };
     println!(
         "first/last layer: highway {:.3e}, plain {:.3e}",

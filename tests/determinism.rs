@@ -26,7 +26,12 @@ fn weights(spec: &ModelSpec, seed: u64) -> Vec<Vec<u32>> {
 #[test]
 fn equal_seeds_give_bit_identical_weights() {
     for kind in InitKind::ALL {
-        for (residual, norm) in [(false, NormKind::None), (true, NormKind::Batch), (true, NormKind::Layer), (false, NormKind::Rms)] {
+        for (residual, norm) in [
+            (false, NormKind::None),
+            (true, NormKind::Batch),
+            (true, NormKind::Layer),
+            (false, NormKind::Rms),
+        ] {
             let mut c = MlpConfig::new(12, 3, 16, 5, Activation::Gelu, WeightInit::new(kind, 1.3));
             c.bias = true;
             c.sigma_b = 0.1;

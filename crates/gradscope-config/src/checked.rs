@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use gradscope_data::{CsvTask, DataSpec};
-use gradscope_record::DiagnosisThresholds;
 use gradscope_model::{
     Activation, BackendKind, ChainConfig, InitKind, MlpConfig, ModelSpec, NormKind, NormPosition,
     WeightInit,
 };
+use gradscope_record::DiagnosisThresholds;
 use serde::Serialize;
 
 use crate::error::{ConfigError, Result};
@@ -254,7 +254,12 @@ fn validate_model(m: &RawModel) -> Result<ModelSettings> {
             )?;
             if let Some(a) = m.branch_scale {
                 check(a.is_finite(), "model.branch_scale", a, "must be finite")?;
-                check(m.residual, "model.branch_scale", a, "needs model.residual = true")?;
+                check(
+                    m.residual,
+                    "model.branch_scale",
+                    a,
+                    "needs model.residual = true",
+                )?;
             }
             let config = MlpConfig {
                 input_dim: 1,
@@ -307,7 +312,11 @@ fn unused(d: &RawData, allowed: &[&str]) -> Result<()> {
                 format!(
                     "not used by data.name = {:?} (it uses: {})",
                     d.name,
-                    if allowed.is_empty() { "nothing else".to_string() } else { allowed.join(", ") }
+                    if allowed.is_empty() {
+                        "nothing else".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
                 ),
             ));
         }
@@ -327,7 +336,18 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
             }
         }
         "teacher" => {
-            unused(d, &["dim", "outputs", "n_train", "n_test", "noise", "teacher_depth", "teacher_width"])?;
+            unused(
+                d,
+                &[
+                    "dim",
+                    "outputs",
+                    "n_train",
+                    "n_test",
+                    "noise",
+                    "teacher_depth",
+                    "teacher_width",
+                ],
+            )?;
             DataSpec::Teacher {
                 dim: d.dim.unwrap_or(32),
                 outputs: d.outputs.unwrap_or(1),
@@ -360,13 +380,31 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
             DataSpec::Mnist1d
         }
         "csv" => {
-            unused(d, &["path", "target", "task", "classes", "test_fraction", "split_seed", "has_header"])?;
-            let path = d
-                .path
-                .as_deref()
-                .ok_or_else(|| ConfigError::invalid("data.path", "(missing)", "data.name = \"csv\" needs the file's path"))?;
+            unused(
+                d,
+                &[
+                    "path",
+                    "target",
+                    "task",
+                    "classes",
+                    "test_fraction",
+                    "split_seed",
+                    "has_header",
+                ],
+            )?;
+            let path = d.path.as_deref().ok_or_else(|| {
+                ConfigError::invalid(
+                    "data.path",
+                    "(missing)",
+                    "data.name = \"csv\" needs the file's path",
+                )
+            })?;
             let path = PathBuf::from(path);
-            let path = if path.is_absolute() { path } else { base_dir.join(path) };
+            let path = if path.is_absolute() {
+                path
+            } else {
+                base_dir.join(path)
+            };
             let task = match d.task.as_deref().unwrap_or("auto") {
                 "auto" => CsvTask::Auto,
                 "classification" => CsvTask::Classification,
@@ -400,8 +438,14 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
     spec.validate().map_err(|e| match e {
         gradscope_data::DataError::Invalid { field, message } => {
             // The data crate's message starts with the value: "1.5: must be in (0, 1)".
-            let (value, rule) = message.split_once(": ").unwrap_or(("(value)", message.as_str()));
-            let key = if field.starts_with("data.") { field.clone() } else { format!("data.{field}") };
+            let (value, rule) = message
+                .split_once(": ")
+                .unwrap_or(("(value)", message.as_str()));
+            let key = if field.starts_with("data.") {
+                field.clone()
+            } else {
+                format!("data.{field}")
+            };
             ConfigError::invalid(&key, value, rule)
         }
         other => ConfigError::invalid("data", d.name.clone(), other.to_string()),
@@ -423,7 +467,12 @@ fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
         }
     };
     finite_nonneg("optim.lr", o.lr)?;
-    check((0.0..1.0).contains(&o.momentum), "optim.momentum", o.momentum, "must be in [0, 1)")?;
+    check(
+        (0.0..1.0).contains(&o.momentum),
+        "optim.momentum",
+        o.momentum,
+        "must be in [0, 1)",
+    )?;
     check(
         !o.nesterov || (o.momentum > 0.0 && kind == OptimKind::Sgd),
         "optim.nesterov",
@@ -431,9 +480,24 @@ fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
         "needs optim.name = \"sgd\" and optim.momentum > 0",
     )?;
     finite_nonneg("optim.weight_decay", o.weight_decay)?;
-    check((0.0..1.0).contains(&o.beta1), "optim.beta1", o.beta1, "must be in [0, 1)")?;
-    check((0.0..1.0).contains(&o.beta2), "optim.beta2", o.beta2, "must be in [0, 1)")?;
-    check(o.eps.is_finite() && o.eps > 0.0, "optim.eps", o.eps, "must be finite and > 0")?;
+    check(
+        (0.0..1.0).contains(&o.beta1),
+        "optim.beta1",
+        o.beta1,
+        "must be in [0, 1)",
+    )?;
+    check(
+        (0.0..1.0).contains(&o.beta2),
+        "optim.beta2",
+        o.beta2,
+        "must be in [0, 1)",
+    )?;
+    check(
+        o.eps.is_finite() && o.eps > 0.0,
+        "optim.eps",
+        o.eps,
+        "must be finite and > 0",
+    )?;
     for (key, v) in [
         ("optim.clip_norm", o.clip_norm),
         ("optim.clip_norm_per_param", o.clip_norm_per_param),
@@ -479,11 +543,36 @@ fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
 
 fn validate_train(t: &RawTrain) -> Result<TrainSettings> {
     check(t.steps >= 1, "train.steps", t.steps, "must be at least 1")?;
-    check(t.batch_size >= 1, "train.batch_size", t.batch_size, "must be at least 1")?;
-    check(t.record_every >= 1, "train.record_every", t.record_every, "must be at least 1")?;
-    check(t.eval_every >= 1, "train.eval_every", t.eval_every, "must be at least 1")?;
-    check(t.signal_window >= 2, "train.signal_window", t.signal_window, "must be at least 2")?;
-    check(t.signal_z.is_finite() && t.signal_z > 0.0, "train.signal_z", t.signal_z, "must be finite and > 0")?;
+    check(
+        t.batch_size >= 1,
+        "train.batch_size",
+        t.batch_size,
+        "must be at least 1",
+    )?;
+    check(
+        t.record_every >= 1,
+        "train.record_every",
+        t.record_every,
+        "must be at least 1",
+    )?;
+    check(
+        t.eval_every >= 1,
+        "train.eval_every",
+        t.eval_every,
+        "must be at least 1",
+    )?;
+    check(
+        t.signal_window >= 2,
+        "train.signal_window",
+        t.signal_window,
+        "must be at least 2",
+    )?;
+    check(
+        t.signal_z.is_finite() && t.signal_z > 0.0,
+        "train.signal_z",
+        t.signal_z,
+        "must be finite and > 0",
+    )?;
     let loss = match t.loss.as_str() {
         "auto" => LossChoice::Auto,
         "mse" => LossChoice::Mse,
@@ -522,10 +611,30 @@ fn validate_diagnosis(d: &DiagnosisThresholds) -> Result<()> {
         d.exploding_ratio,
         "must be finite and > 1",
     )?;
-    check(d.spike_factor > 1.0 && d.spike_factor.is_finite(), "diagnosis.spike_factor", d.spike_factor, "must be finite and > 1")?;
-    check(d.spike_window >= 1, "diagnosis.spike_window", d.spike_window, "must be at least 1")?;
-    check((0.0..=1.0).contains(&d.saturated_fraction), "diagnosis.saturated_fraction", d.saturated_fraction, "must be in [0, 1]")?;
-    check((0.0..=1.0).contains(&d.dead_fraction), "diagnosis.dead_fraction", d.dead_fraction, "must be in [0, 1]")?;
+    check(
+        d.spike_factor > 1.0 && d.spike_factor.is_finite(),
+        "diagnosis.spike_factor",
+        d.spike_factor,
+        "must be finite and > 1",
+    )?;
+    check(
+        d.spike_window >= 1,
+        "diagnosis.spike_window",
+        d.spike_window,
+        "must be at least 1",
+    )?;
+    check(
+        (0.0..=1.0).contains(&d.saturated_fraction),
+        "diagnosis.saturated_fraction",
+        d.saturated_fraction,
+        "must be in [0, 1]",
+    )?;
+    check(
+        (0.0..=1.0).contains(&d.dead_fraction),
+        "diagnosis.dead_fraction",
+        d.dead_fraction,
+        "must be in [0, 1]",
+    )?;
     Ok(())
 }
 
@@ -540,7 +649,10 @@ pub fn validate(raw: &RawConfig, base_dir: &Path, default_name: &str) -> Result<
     validate_diagnosis(&raw.diagnosis)?;
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
     check(
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
         "name",
         format!("{name:?}"),
         "must be letters, digits, '-', '_' or '.'",

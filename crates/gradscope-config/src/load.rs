@@ -30,13 +30,19 @@ impl Override {
         let (key, value) = arg
             .split_once('=')
             .ok_or_else(|| bad("expected key=value, such as model.depth=40"))?;
-        let key: Vec<String> = key.trim().split('.').map(|s| s.trim().to_string()).collect();
+        let key: Vec<String> = key
+            .trim()
+            .split('.')
+            .map(|s| s.trim().to_string())
+            .collect();
         if key.iter().any(|k| k.is_empty()) {
             return Err(bad("the key is empty or has an empty part"));
         }
         let value = value.trim();
         let value = match toml::from_str::<toml::Table>(&format!("v = {value}")) {
-            Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(value.to_string())),
+            Ok(mut t) => t
+                .remove("v")
+                .unwrap_or(toml::Value::String(value.to_string())),
             Err(_) => toml::Value::String(value.to_string()),
         };
         Ok(Override {
@@ -85,7 +91,8 @@ pub fn parse_config(
     // First from the text itself, so that type errors and unknown keys point at a line.
     let mut raw: RawConfig = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
     if !overrides.is_empty() {
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
         for o in overrides {
             o.apply(&mut table)?;
         }
@@ -102,7 +109,9 @@ pub fn parse_config(
         })?;
     }
     validate(&raw, base_dir, default_name).map_err(|e| match e {
-        ConfigError::Invalid { key, value, rule, .. } => {
+        ConfigError::Invalid {
+            key, value, rule, ..
+        } => {
             let overridden = overrides.iter().find(|o| o.key.join(".") == key);
             match overridden {
                 Some(o) => ConfigError::Override {
@@ -133,7 +142,13 @@ pub fn load_config(path: &Path, overrides: &[Override]) -> Result<Experiment> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("experiment");
-    parse_config(&text, &path.display().to_string(), base_dir, stem, overrides)
+    parse_config(
+        &text,
+        &path.display().to_string(),
+        base_dir,
+        stem,
+        overrides,
+    )
 }
 
 /// The config actually used, as TOML (defaults filled in, overrides applied).

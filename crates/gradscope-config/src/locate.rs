@@ -56,7 +56,8 @@ mod tests {
 
     #[test]
     fn finds_keys_in_tables_and_dotted_keys() {
-        let text = "seed = 1\n# a comment\n[model]\ndepth = 0  # bad\nwidth = 3\n[data]\nname = \"x\"\n";
+        let text =
+            "seed = 1\n# a comment\n[model]\ndepth = 0  # bad\nwidth = 3\n[data]\nname = \"x\"\n";
         assert_eq!(key_line(text, "seed"), Some(1));
         assert_eq!(key_line(text, "model.depth"), Some(4));
         assert_eq!(key_line(text, "data.name"), Some(7));

@@ -10,14 +10,21 @@ use burn::tensor::{Distribution, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradscope_diagnostics::{RecordOptions, Recorder, Tap};
 use gradscope_model::{
-    Activation, ForwardCtx, InitKind, MlpConfig, ModelSpec, NoObserver, Network, WeightInit, loss,
+    Activation, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver, WeightInit, loss,
 };
 
 fn bench(c: &mut Criterion) {
     let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
     device.seed(0);
     let (depth, width, batch) = (32, 256, 128);
-    let mut config = MlpConfig::new(width, width, width, depth, Activation::Relu, WeightInit::new(InitKind::HeNormal, 1.0));
+    let mut config = MlpConfig::new(
+        width,
+        width,
+        width,
+        depth,
+        Activation::Relu,
+        WeightInit::new(InitKind::HeNormal, 1.0),
+    );
     config.bias = true;
     let spec = ModelSpec::Mlp(config);
     let x = Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), &device);

@@ -115,7 +115,10 @@ pub fn diagnose(
     }
     let first_nonfinite = records.iter().find_map(|r| r.nonfinite.clone());
     let spikes = loss_spikes(records, th);
-    let vanishing = kinds.iter().filter(|&&k| k == DiagnosisKind::Vanishing).count();
+    let vanishing = kinds
+        .iter()
+        .filter(|&&k| k == DiagnosisKind::Vanishing)
+        .count();
     let kind = if first_nonfinite.is_some()
         || !spikes.is_empty()
         || kinds.contains(&DiagnosisKind::Exploding)
@@ -145,7 +148,10 @@ pub fn diagnose(
     let remedies = remedies(kind, &evidence, ctx, th);
     Diagnosis {
         kind,
-        evidence: Evidence { summary, ..evidence },
+        evidence: Evidence {
+            summary,
+            ..evidence
+        },
         remedies,
     }
 }
@@ -153,7 +159,13 @@ pub fn diagnose(
 fn summarise(kind: DiagnosisKind, e: &Evidence, th: &DiagnosisThresholds) -> String {
     let ratio = e
         .first_to_last_ratio
-        .map(|r| format!("the first layer receives {:.3e} of the last layer's gradient (×{:.3} per layer)", r.get(), e.per_layer_rate.map_or(f64::NAN, Real::get)))
+        .map(|r| {
+            format!(
+                "the first layer receives {:.3e} of the last layer's gradient (×{:.3} per layer)",
+                r.get(),
+                e.per_layer_rate.map_or(f64::NAN, Real::get)
+            )
+        })
         .unwrap_or_else(|| "too few layers to compare".into());
     match kind {
         DiagnosisKind::Vanishing => format!(
@@ -177,7 +189,10 @@ fn summarise(kind: DiagnosisKind, e: &Evidence, th: &DiagnosisThresholds) -> Str
                     e.loss_spikes[0]
                 )
             } else {
-                format!("exploding: {ratio}, above the threshold {:.0e}", th.exploding_ratio)
+                format!(
+                    "exploding: {ratio}, above the threshold {:.0e}",
+                    th.exploding_ratio
+                )
             }
         }
         DiagnosisKind::Healthy => format!("healthy: {ratio}"),
@@ -208,8 +223,10 @@ fn remedies(
     };
     let matched_init = match m.activation {
         Activation::Relu | Activation::LeakyRelu | Activation::Gelu | Activation::Silu => {
-            matches!(m.init.kind, InitKind::HeNormal | InitKind::HeUniform | InitKind::Orthogonal)
-                && (m.init.sigma_w - 1.0).abs() < 0.2
+            matches!(
+                m.init.kind,
+                InitKind::HeNormal | InitKind::HeUniform | InitKind::Orthogonal
+            ) && (m.init.sigma_w - 1.0).abs() < 0.2
         }
         _ => {
             matches!(
@@ -222,7 +239,9 @@ fn remedies(
         }
     };
     let init_name = match m.activation {
-        Activation::Relu | Activation::LeakyRelu | Activation::Gelu | Activation::Silu => "he_normal",
+        Activation::Relu | Activation::LeakyRelu | Activation::Gelu | Activation::Silu => {
+            "he_normal"
+        }
         _ => "xavier_normal",
     };
     match kind {

@@ -42,15 +42,15 @@ pub use diagnosis::{
     Diagnosis, DiagnosisContext, DiagnosisKind, DiagnosisThresholds, Evidence, Phase, diagnose,
     gradient_ratio,
 };
+pub use gradscope_record::{
+    EvalRecord, LayerSeries, Real, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
+    write_jsonl, write_long_csv,
+};
 pub use measure::{
     LayerMeasure, PendingStep, RecordOptions, Recorder, StepMeasure, global_grad_norm_sq,
 };
 pub use nonfinite::{NonFinite, NonFiniteKind, locate};
 pub use probe::probe;
-pub use gradscope_record::{
-    EvalRecord, LayerSeries, Real, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
-    write_jsonl, write_long_csv,
-};
 pub use spectral::SpectralState;
 pub use tap::Tap;
 pub use theory::{BATCHNORM_RELU_FACTOR, TheoryCase};

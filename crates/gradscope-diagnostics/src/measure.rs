@@ -275,7 +275,9 @@ impl Recorder {
                 pending.weight_sq = sq.map(|t| batch.push(t));
                 for p in &weights {
                     if let Some(m) = &p.matrix {
-                        pending.spectral.push(batch.push(self.spectral.estimate(slot, m)));
+                        pending
+                            .spectral
+                            .push(batch.push(self.spectral.estimate(slot, m)));
                         slot += 1;
                     }
                 }

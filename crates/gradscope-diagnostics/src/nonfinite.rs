@@ -21,7 +21,11 @@ pub fn locate(step: u64, m: &StepMeasure, name: impl Fn(usize) -> String) -> Opt
         Some(NonFinite {
             step,
             layer,
-            layer_name: if layer > depth { "head".into() } else { name(layer) },
+            layer_name: if layer > depth {
+                "head".into()
+            } else {
+                name(layer)
+            },
             kind,
         })
     };

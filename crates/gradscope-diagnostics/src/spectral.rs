@@ -78,7 +78,10 @@ mod tests {
     #[test]
     fn diagonal_matrix() {
         let device = gradscope_model::BackendKind::Ndarray.device();
-        let w = Tensor::<2>::from_floats([[3.0, 0.0, 0.0], [0.0, -5.0, 0.0], [0.0, 0.0, 1.0]], &device);
+        let w = Tensor::<2>::from_floats(
+            [[3.0, 0.0, 0.0], [0.0, -5.0, 0.0], [0.0, 0.0, 1.0]],
+            &device,
+        );
         let mut s = SpectralState::new();
         let sigma = s.estimate(0, &w).into_scalar::<f32>();
         assert!((sigma - 5.0).abs() < 1e-4, "{sigma}");
@@ -99,9 +102,15 @@ mod tests {
             reference.estimate(0, &w);
         }
         let exact = reference.estimate(0, &w).into_scalar::<f32>();
-        assert!((cold - exact).abs() / exact < 2e-2, "cold {cold} exact {exact}");
+        assert!(
+            (cold - exact).abs() / exact < 2e-2,
+            "cold {cold} exact {exact}"
+        );
         let w2 = w.mul_scalar(1.5);
         let warm = s.estimate(0, &w2).into_scalar::<f32>();
-        assert!((warm - 1.5 * exact).abs() / (1.5 * exact) < 2e-2, "warm {warm}");
+        assert!(
+            (warm - 1.5 * exact).abs() / (1.5 * exact) < 2e-2,
+            "warm {warm}"
+        );
     }
 }

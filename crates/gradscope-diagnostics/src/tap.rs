@@ -79,7 +79,8 @@ impl Tap {
 impl LayerObserver for Tap {
     fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
         if self.with_stats {
-            self.stats.push(layer_stats(h.clone().inner(), info.activation));
+            self.stats
+                .push(layer_stats(h.clone().inner(), info.activation));
         }
         self.activations.push(info.activation);
         let leaf = Tensor::<2>::zeros(h.dims(), &h.device()).require_grad();

@@ -199,7 +199,9 @@ impl TheoryCase {
                     factors.push(sigma_w2 * mean_square_derivative(activation, q));
                 }
             }
-            TheoryCase::BatchNormRelu => factors.resize(depth.saturating_sub(1), BATCHNORM_RELU_FACTOR),
+            TheoryCase::BatchNormRelu => {
+                factors.resize(depth.saturating_sub(1), BATCHNORM_RELU_FACTOR)
+            }
             TheoryCase::Residual {
                 activation,
                 sigma_w2,
@@ -210,8 +212,12 @@ impl TheoryCase {
                 // q is the variance of the stream h_l, the input of block l+1.
                 let mut q = q1;
                 for _ in 1..depth {
-                    factors.push(1.0 + alpha * alpha * sigma_w2 * mean_square_derivative(activation, q));
-                    q += alpha * alpha * (sigma_w2 * mean_square_activation(activation, q) + sigma_b2);
+                    factors.push(
+                        1.0 + alpha * alpha * sigma_w2 * mean_square_derivative(activation, q),
+                    );
+                    q += alpha
+                        * alpha
+                        * (sigma_w2 * mean_square_activation(activation, q) + sigma_b2);
                 }
             }
         }

@@ -5,7 +5,8 @@
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Distribution, Tensor};
 use gradscope_diagnostics::{
-    BATCHNORM_RELU_FACTOR, NonFiniteKind, RecordOptions, StepMeasure, Tap, TheoryCase, locate, probe,
+    BATCHNORM_RELU_FACTOR, NonFiniteKind, RecordOptions, StepMeasure, Tap, TheoryCase, locate,
+    probe,
 };
 use gradscope_model::{
     Activation, ChainConfig, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver,
@@ -20,7 +21,12 @@ fn device(seed: u64) -> Device {
 
 /// Probe a model at init with a random linear read-out loss L = Σ y ⊙ r, so the top gradient is
 /// a random direction independent of the network.
-fn probe_random_readout(spec: &ModelSpec, batch: usize, input_dim: usize, seed: u64) -> StepMeasure {
+fn probe_random_readout(
+    spec: &ModelSpec,
+    batch: usize,
+    input_dim: usize,
+    seed: u64,
+) -> StepMeasure {
     let d = device(seed);
     let net = spec.init(&d);
     let x = Tensor::<2>::random([batch, input_dim], Distribution::Normal(0.0, 1.0), &d);
@@ -33,7 +39,10 @@ fn probe_random_readout(spec: &ModelSpec, batch: usize, input_dim: usize, seed: 
 }
 
 fn act_grad_sq(m: &StepMeasure) -> Vec<f64> {
-    m.layers.iter().map(|l| l.act_grad_norm.unwrap().powi(2)).collect()
+    m.layers
+        .iter()
+        .map(|l| l.act_grad_norm.unwrap().powi(2))
+        .collect()
 }
 
 /// Geometric mean of ‖g_l‖²/‖g_{l+1}‖² over l in `from..to` (1-based layers), pooled over runs.
@@ -60,7 +69,14 @@ fn chain_taps_match_powers_of_w() {
     for &w in &[0.5, 0.9, 1.0, 1.1, 2.0, -0.7] {
         let n = 40;
         let d = device(0);
-        let chain = ChainConfig { depth: n, w, b: 0.3, tied: true, head: None }.init(&d);
+        let chain = ChainConfig {
+            depth: n,
+            w,
+            b: 0.3,
+            tied: true,
+            head: None,
+        }
+        .init(&d);
         let mut tap = Tap::new(false);
         let x = Tensor::<2>::from_floats([[1.0]], &d);
         let out = chain.forward_observed(x, &ForwardCtx::EVAL, &mut tap);
@@ -68,7 +84,10 @@ fn chain_taps_match_powers_of_w() {
         for k in 1..=n {
             let g = tap.activation_grad(k, &grads).unwrap().into_scalar::<f32>() as f64;
             let want = w.powi((n - k) as i32);
-            assert!(((g - want) / want).abs() <= 1e-4, "w={w} k={k}: {g} vs {want}");
+            assert!(
+                ((g - want) / want).abs() <= 1e-4,
+                "w={w} k={k}: {g} vs {want}"
+            );
         }
     }
 }
@@ -85,7 +104,10 @@ fn linear_net_backward_factor_is_sigma_squared() {
             .map(|s| act_grad_sq(&probe_random_readout(&spec, 64, 256, s)))
             .collect();
         let ratio = geometric_ratio(&runs, 1, 10);
-        assert!((ratio - sigma2).abs() / sigma2 < 0.05, "σ²={sigma2}: ratio {ratio}");
+        assert!(
+            (ratio - sigma2).abs() / sigma2 < 0.05,
+            "σ²={sigma2}: ratio {ratio}"
+        );
     }
 }
 
@@ -99,15 +121,31 @@ fn linear_net_backward_factor_is_sigma_squared() {
 fn relu_he_and_xavier_rates_and_flat_weight_gradients() {
     for (kind, want) in [(InitKind::HeNormal, 1.0), (InitKind::XavierNormal, 0.5)] {
         let spec = ModelSpec::Mlp(mlp(256, 30, Activation::Relu, WeightInit::new(kind, 1.0)));
-        let measures: Vec<_> = (0..6).map(|s| probe_random_readout(&spec, 128, 256, s)).collect();
+        let measures: Vec<_> = (0..6)
+            .map(|s| probe_random_readout(&spec, 128, 256, s))
+            .collect();
         let runs: Vec<_> = measures.iter().map(act_grad_sq).collect();
         let ratio = geometric_ratio(&runs, 1, 30);
-        assert!((ratio - want).abs() / want < 0.05, "{kind}: ratio {ratio}, want {want}");
+        assert!(
+            (ratio - want).abs() / want < 0.05,
+            "{kind}: ratio {ratio}, want {want}"
+        );
         let mean_sq: Vec<f64> = (0..30)
-            .map(|l| measures.iter().map(|m| m.layers[l].weight_grad_norm.unwrap().powi(2)).sum::<f64>() / 6.0)
+            .map(|l| {
+                measures
+                    .iter()
+                    .map(|m| m.layers[l].weight_grad_norm.unwrap().powi(2))
+                    .sum::<f64>()
+                    / 6.0
+            })
             .collect();
-        let (lo, hi) = mean_sq.iter().fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-        assert!((hi / lo).sqrt() < 1.5, "{kind}: weight-gradient norms not flat: {mean_sq:?}");
+        let (lo, hi) = mean_sq
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        assert!(
+            (hi / lo).sqrt() < 1.5,
+            "{kind}: weight-gradient norms not flat: {mean_sq:?}"
+        );
         // Meanwhile under Xavier the backward signal at layer 1 is ~2^-29 of the last one.
         if kind == InitKind::XavierNormal {
             let g = &runs[0];
@@ -124,7 +162,12 @@ fn relu_he_and_xavier_rates_and_flat_weight_gradients() {
 fn tanh_rate_matches_mean_field_quadrature() {
     let sigma_b2: f64 = 0.05;
     for sigma_w2 in [1.0, 1.761, 2.5] {
-        let mut config = mlp(512, 40, Activation::Tanh, WeightInit::new(InitKind::Normal, f64::sqrt(sigma_w2)));
+        let mut config = mlp(
+            512,
+            40,
+            Activation::Tanh,
+            WeightInit::new(InitKind::Normal, f64::sqrt(sigma_w2)),
+        );
         config.bias = true;
         config.sigma_b = sigma_b2.sqrt();
         let spec = ModelSpec::Mlp(config);
@@ -146,7 +189,12 @@ fn tanh_rate_matches_mean_field_quadrature() {
 /// (Yang et al. 2019), at batch 128 and width 512.
 #[test]
 fn batchnorm_relu_gradient_explosion_rate() {
-    let mut config = mlp(512, 30, Activation::Relu, WeightInit::new(InitKind::HeNormal, 1.0));
+    let mut config = mlp(
+        512,
+        30,
+        Activation::Relu,
+        WeightInit::new(InitKind::HeNormal, 1.0),
+    );
     config.norm = NormKind::Batch;
     let spec = ModelSpec::Mlp(config);
     let runs: Vec<_> = (0..2)
@@ -154,25 +202,45 @@ fn batchnorm_relu_gradient_explosion_rate() {
         .collect();
     let ratio = geometric_ratio(&runs, 5, 30);
     let want = BATCHNORM_RELU_FACTOR;
-    assert!((ratio - want).abs() / want < 0.03, "ratio {ratio}, want {want}");
+    assert!(
+        (ratio - want).abs() / want < 0.03,
+        "ratio {ratio}, want {want}"
+    );
 }
 
 /// Adding the tap changes no parameter gradient, bit for bit.
 #[test]
 fn taps_leave_parameter_gradients_bit_identical() {
-    let spec = ModelSpec::Mlp(mlp(32, 6, Activation::Tanh, WeightInit::new(InitKind::XavierNormal, 1.0)));
+    let spec = ModelSpec::Mlp(mlp(
+        32,
+        6,
+        Activation::Tanh,
+        WeightInit::new(InitKind::XavierNormal, 1.0),
+    ));
     let d = device(5);
     let net = spec.init(&d);
     let x = Tensor::<2>::random([16, 32], Distribution::Normal(0.0, 1.0), &d);
-    let plain = net.forward_observed(x.clone(), &ForwardCtx::PROBE, &mut NoObserver).square().mean().backward();
+    let plain = net
+        .forward_observed(x.clone(), &ForwardCtx::PROBE, &mut NoObserver)
+        .square()
+        .mean()
+        .backward();
     let mut tap = Tap::new(true);
-    let tapped = net.forward_observed(x, &ForwardCtx::PROBE, &mut tap).square().mean().backward();
+    let tapped = net
+        .forward_observed(x, &ForwardCtx::PROBE, &mut tap)
+        .square()
+        .mean()
+        .backward();
     let a = collect_params(&net, Some(&plain));
     let b = collect_params(&net, Some(&tapped));
     for (p, q) in a.iter().zip(&b) {
         let gp: Vec<f32> = p.grad.clone().unwrap().into_data().try_to_vec().unwrap();
         let gq: Vec<f32> = q.grad.clone().unwrap().into_data().try_to_vec().unwrap();
-        assert!(gp.iter().zip(&gq).all(|(x, y)| x.to_bits() == y.to_bits()), "{}", p.path);
+        assert!(
+            gp.iter().zip(&gq).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{}",
+            p.path
+        );
     }
 }
 
@@ -207,7 +275,14 @@ impl ModuleMapper for Nudge {
 /// 2e-3 of the largest gradient entry (plus 1e-4 absolute) is a bound with a wide margin.
 #[test]
 fn parameter_gradients_match_finite_differences() {
-    let mut config = MlpConfig::new(3, 2, 4, 3, Activation::Tanh, WeightInit::new(InitKind::XavierNormal, 1.0));
+    let mut config = MlpConfig::new(
+        3,
+        2,
+        4,
+        3,
+        Activation::Tanh,
+        WeightInit::new(InitKind::XavierNormal, 1.0),
+    );
     config.bias = true;
     config.sigma_b = 0.1;
     let d = device(11);
@@ -227,7 +302,11 @@ fn parameter_gradients_match_finite_differences() {
     let h = 1e-2;
     for (i, &g) in analytic.iter().enumerate() {
         let eval = |delta: f64| {
-            let moved = net.clone().map(&mut Nudge { target: i, seen: 0, delta });
+            let moved = net.clone().map(&mut Nudge {
+                target: i,
+                seen: 0,
+                delta,
+            });
             loss_of(&moved).into_scalar::<f32>() as f64
         };
         let fd = (eval(h) - eval(-h)) / (2.0 * h);
@@ -243,7 +322,12 @@ fn parameter_gradients_match_finite_differences() {
 /// every earlier layer is finite, and nothing panics.
 #[test]
 fn first_nonfinite_names_the_producing_layer() {
-    let spec = ModelSpec::Mlp(mlp(64, 200, Activation::Identity, WeightInit::new(InitKind::Normal, 2.0)));
+    let spec = ModelSpec::Mlp(mlp(
+        64,
+        200,
+        Activation::Identity,
+        WeightInit::new(InitKind::Normal, 2.0),
+    ));
     let m = probe_random_readout(&spec, 32, 64, 3);
     let nf = locate(0, &m, |l| format!("blocks.{}", l - 1)).expect("a non-finite value");
     assert_eq!(nf.kind, NonFiniteKind::ForwardActivation);

@@ -76,7 +76,11 @@ impl ScalarChain {
     }
 
     fn layer_params(&self, index: usize) -> (&Param<Tensor<1>>, &Param<Tensor<1>>) {
-        let i = if self.weights.len() == 1 { 0 } else { index - 1 };
+        let i = if self.weights.len() == 1 {
+            0
+        } else {
+            index - 1
+        };
         (&self.weights[i], &self.biases[i])
     }
 }

@@ -195,7 +195,13 @@ mod tests {
         device.seed(3);
         let n = 128;
         let w = WeightInit::new(InitKind::Orthogonal, 1.0).draw(n, n, &device);
-        let wtw: Vec<f32> = w.clone().transpose().matmul(w).into_data().try_to_vec().unwrap();
+        let wtw: Vec<f32> = w
+            .clone()
+            .transpose()
+            .matmul(w)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         for i in 0..n {
             for j in 0..n {
                 let want = if i == j { 1.0 } else { 0.0 };

@@ -70,11 +70,13 @@ impl MlpConfig {
 
     /// Checks every field; the error names the config key.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let bad = |key: &str, value: String, rule: &str| {
-            Err(ModelError::invalid(key, value, rule))
-        };
+        let bad = |key: &str, value: String, rule: &str| Err(ModelError::invalid(key, value, rule));
         if self.input_dim == 0 {
-            return bad("data.dim", "0".into(), "the input dimension must be at least 1");
+            return bad(
+                "data.dim",
+                "0".into(),
+                "the input dimension must be at least 1",
+            );
         }
         if self.output_dim == 0 {
             return bad("model.output_dim", "0".into(), "must be at least 1");
@@ -90,13 +92,25 @@ impl MlpConfig {
             );
         }
         if !(self.init.sigma_w.is_finite() && self.init.sigma_w >= 0.0) {
-            return bad("model.sigma_w", self.init.sigma_w.to_string(), "must be finite and ≥ 0");
+            return bad(
+                "model.sigma_w",
+                self.init.sigma_w.to_string(),
+                "must be finite and ≥ 0",
+            );
         }
         if !(self.sigma_b.is_finite() && self.sigma_b >= 0.0) {
-            return bad("model.sigma_b", self.sigma_b.to_string(), "must be finite and ≥ 0");
+            return bad(
+                "model.sigma_b",
+                self.sigma_b.to_string(),
+                "must be finite and ≥ 0",
+            );
         }
         if !(1..=2).contains(&self.block_linears) {
-            return bad("model.block_linears", self.block_linears.to_string(), "must be 1 or 2");
+            return bad(
+                "model.block_linears",
+                self.block_linears.to_string(),
+                "must be 1 or 2",
+            );
         }
         if let Some(a) = self.branch_scale
             && !a.is_finite()

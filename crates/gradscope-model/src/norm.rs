@@ -27,7 +27,12 @@ pub enum NormKind {
 
 impl NormKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [NormKind; 4] = [NormKind::None, NormKind::Batch, NormKind::Layer, NormKind::Rms];
+    pub const ALL: [NormKind; 4] = [
+        NormKind::None,
+        NormKind::Batch,
+        NormKind::Layer,
+        NormKind::Rms,
+    ];
 
     /// The name used in config files.
     pub fn name(self) -> &'static str {
@@ -156,8 +161,12 @@ fn batch_norm(bn: &BatchNorm, x: Tensor<2>, ctx: &ForwardCtx) -> Tensor<2> {
         let m = bn.momentum;
         let mean = bn.running_mean.value_sync().to_device(&device);
         let var = bn.running_var.value_sync().to_device(&device);
-        let mean = mean.mul_scalar(1.0 - m).add(out.mean.detach().mul_scalar(m));
-        let var = var.mul_scalar(1.0 - m).add(out.variance.detach().mul_scalar(m));
+        let mean = mean
+            .mul_scalar(1.0 - m)
+            .add(out.mean.detach().mul_scalar(m));
+        let var = var
+            .mul_scalar(1.0 - m)
+            .add(out.variance.detach().mul_scalar(m));
         bn.running_mean.update(mean.detach());
         bn.running_var.update(var.detach());
     }
@@ -182,21 +191,34 @@ mod tests {
         let x = Tensor::<2>::from_floats([[1.0, 10.0], [3.0, 30.0]], &device);
 
         // Probe: output standardised per feature, running stats unchanged (0 and 1).
-        let y: Vec<f32> = norm.forward(x.clone(), &ForwardCtx::PROBE).into_data().try_to_vec().unwrap();
+        let y: Vec<f32> = norm
+            .forward(x.clone(), &ForwardCtx::PROBE)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         for (got, want) in y.iter().zip([-1.0, -1.0, 1.0, 1.0]) {
             assert!((got - want).abs() < 1e-3, "{y:?}");
         }
-        let Norm::Batch(bn) = &norm else { unreachable!() };
+        let Norm::Batch(bn) = &norm else {
+            unreachable!()
+        };
         assert_eq!(vec(bn.running_mean.value_sync()), vec![0.0, 0.0]);
 
         // Train: same output, running mean moves by momentum 0.1 towards the batch mean.
         let _ = norm.forward(x.clone(), &ForwardCtx::TRAIN);
         let mean = vec(bn.running_mean.value_sync());
-        assert!((mean[0] - 0.2).abs() < 1e-6 && (mean[1] - 2.0).abs() < 1e-5, "{mean:?}");
+        assert!(
+            (mean[0] - 0.2).abs() < 1e-6 && (mean[1] - 2.0).abs() < 1e-5,
+            "{mean:?}"
+        );
 
         // Eval: uses running statistics, so a sample equal to the running mean maps to beta = 0.
         let probe = Tensor::<2>::from_floats([[0.2, 2.0]], &device);
-        let y: Vec<f32> = norm.forward(probe, &ForwardCtx::EVAL).into_data().try_to_vec().unwrap();
+        let y: Vec<f32> = norm
+            .forward(probe, &ForwardCtx::EVAL)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         assert!(y.iter().all(|v| v.abs() < 1e-5), "{y:?}");
         let after = vec(bn.running_mean.value_sync());
         assert_eq!(after, mean, "evaluation must not update running statistics");

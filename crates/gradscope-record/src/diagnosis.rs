@@ -107,4 +107,3 @@ pub struct Diagnosis {
     /// Remedies that fit this model, most relevant first (`"name: why"`).
     pub remedies: Vec<String>,
 }
-

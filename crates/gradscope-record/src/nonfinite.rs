@@ -44,4 +44,3 @@ pub struct NonFinite {
     /// What kind of quantity.
     pub kind: NonFiniteKind,
 }
-

@@ -116,7 +116,12 @@ mod tests {
 
     #[test]
     fn non_finite_round_trip() {
-        let values = vec![Real(1.5), Real(f64::NAN), Real(f64::INFINITY), Real(f64::NEG_INFINITY)];
+        let values = vec![
+            Real(1.5),
+            Real(f64::NAN),
+            Real(f64::INFINITY),
+            Real(f64::NEG_INFINITY),
+        ];
         let json = serde_json::to_string(&values).unwrap();
         assert_eq!(json, r#"[1.5,"NaN","inf","-inf"]"#);
         let back: Vec<Real> = serde_json::from_str(&json).unwrap();

@@ -42,7 +42,9 @@ pub enum RecordError {
         message: String,
     },
     /// The record has another schema version.
-    #[error("{path}:{line}: schema_version {found} is not supported (this build reads {SCHEMA_VERSION})")]
+    #[error(
+        "{path}:{line}: schema_version {found} is not supported (this build reads {SCHEMA_VERSION})"
+    )]
     Version {
         /// The file.
         path: String,
@@ -125,7 +127,10 @@ impl LayerSeries {
             ("act_dead", f(&self.act_dead)),
             (
                 "act_nonfinite",
-                self.act_nonfinite.iter().map(|x| x.map(|n| n as f64)).collect(),
+                self.act_nonfinite
+                    .iter()
+                    .map(|x| x.map(|n| n as f64))
+                    .collect(),
             ),
         ]
     }
@@ -332,11 +337,17 @@ mod tests {
 
     #[test]
     fn bad_lines_name_the_line() {
-        let text = format!("{}\n{{\"schema_version\":1,\"run\":\"real\"}}\n", sample().to_json_line());
+        let text = format!(
+            "{}\n{{\"schema_version\":1,\"run\":\"real\"}}\n",
+            sample().to_json_line()
+        );
         let err = read_jsonl(text.as_bytes(), "m.jsonl").unwrap_err();
         assert!(err.to_string().starts_with("m.jsonl:2:"), "{err}");
         let err = read_jsonl(&b"{\"schema_version\":99}\n"[..], "m.jsonl").unwrap_err();
-        assert!(matches!(err, RecordError::Version { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, RecordError::Version { found: 99, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -346,7 +357,10 @@ mod tests {
         let text = String::from_utf8(buf).unwrap();
         assert!(text.starts_with("run,step,layer,quantity,value\n"));
         assert!(text.contains("demo/real,7,0,loss,inf\n"), "{text}");
-        assert!(text.contains("demo/real,7,2,act_grad_norm,-inf\n"), "{text}");
+        assert!(
+            text.contains("demo/real,7,2,act_grad_norm,-inf\n"),
+            "{text}"
+        );
         assert!(text.contains("demo/real,7,1,act_dead,0.125\n"), "{text}");
         assert!(text.contains("demo/real,7,0,grad_norm,NaN\n"), "{text}");
     }

@@ -15,6 +15,8 @@
 //! embedded font (DejaVu Sans), so rendering needs no system fonts. Output is deterministic:
 //! the same runs give byte-identical files.
 //!
+//! [`write_tensorboard`] exports a run's records as TensorBoard event files.
+//!
 //! Non-finite values and zeros never reach a log axis: they leave gaps, non-finite ones are
 //! marked with red crosses, and the run's first non-finite value is marked in red.
 //!
@@ -38,12 +40,14 @@ pub mod load;
 mod names;
 mod plots;
 mod series;
+pub mod tensorboard;
 
 use std::path::{Path, PathBuf};
 
 pub use error::ReportError;
 pub use load::{RunData, find_runs, load_run};
 pub use names::sanitize_stem;
+pub use tensorboard::write_tensorboard;
 
 use crate::fsutil::{create_dir, write_atomic};
 use crate::plots::RunPlot;

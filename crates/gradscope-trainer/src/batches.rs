@@ -33,7 +33,13 @@ pub fn batch(split: &Split, indices: &[usize], device: &Device) -> Batch {
 
 /// The whole split as one batch.
 pub fn whole(split: &Split, device: &Device) -> Batch {
-    to_tensors(split.x.clone(), split.targets.clone(), split.n, split.dim, device)
+    to_tensors(
+        split.x.clone(),
+        split.targets.clone(),
+        split.n,
+        split.dim,
+        device,
+    )
 }
 
 fn to_tensors(x: Vec<f32>, targets: Targets, rows: usize, dim: usize, device: &Device) -> Batch {
@@ -41,11 +47,17 @@ fn to_tensors(x: Vec<f32>, targets: Targets, rows: usize, dim: usize, device: &D
     let target = match targets {
         Targets::Classes(c) => {
             let c: Vec<i64> = c.into_iter().map(i64::from).collect();
-            TargetTensor::Classes(Tensor::<1, Int>::from_data(TensorData::new(c, [rows]), device))
+            TargetTensor::Classes(Tensor::<1, Int>::from_data(
+                TensorData::new(c, [rows]),
+                device,
+            ))
         }
         Targets::Values(v) => {
             let outputs = if rows == 0 { 0 } else { v.len() / rows };
-            TargetTensor::Values(Tensor::<2>::from_data(TensorData::new(v, [rows, outputs]), device))
+            TargetTensor::Values(Tensor::<2>::from_data(
+                TensorData::new(v, [rows, outputs]),
+                device,
+            ))
         }
     };
     Batch { x, target, rows }
@@ -83,7 +95,9 @@ impl Loss {
     /// The loss of `output` on `target` (a `[1]` tensor).
     pub fn compute(self, output: Tensor<2>, target: &TargetTensor) -> Tensor<1> {
         match (self, target) {
-            (Loss::CrossEntropy, TargetTensor::Classes(c)) => loss::cross_entropy(output, c.clone()),
+            (Loss::CrossEntropy, TargetTensor::Classes(c)) => {
+                loss::cross_entropy(output, c.clone())
+            }
             (Loss::Mse, TargetTensor::Values(v)) => loss::mse(output, v.clone()),
             (Loss::Mse, TargetTensor::Classes(c)) => {
                 let [_, classes] = output.dims();

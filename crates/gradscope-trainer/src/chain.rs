@@ -128,9 +128,15 @@ pub fn chain_table(r: &ChainReport) -> String {
     }
     let first = r.layers.first().map_or(f64::NAN, |l| l.grad.get().abs());
     let verdict = if r.w.abs() < 1.0 {
-        format!("|w| < 1: the gradient reaching layer 1 is {} of the output's: it vanishes", fmt(first))
+        format!(
+            "|w| < 1: the gradient reaching layer 1 is {} of the output's: it vanishes",
+            fmt(first)
+        )
     } else if r.w.abs() > 1.0 {
-        format!("|w| > 1: the gradient reaching layer 1 is {} times the output's: it explodes", fmt(first))
+        format!(
+            "|w| > 1: the gradient reaching layer 1 is {} times the output's: it explodes",
+            fmt(first)
+        )
     } else {
         "|w| = 1: the gradient passes every layer unchanged".into()
     };

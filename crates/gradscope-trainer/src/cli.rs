@@ -54,6 +54,34 @@ pub enum Command {
     Merge(MergeArgs),
     /// Draw plots and report.html for a run folder or a sweep folder.
     Report(ReportArgs),
+    /// Time training steps with and without diagnostics (the grid, or one cell).
+    Bench(BenchArgs),
+}
+
+/// `gradscope bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Linear layers (with --width, --batch and --mode: one cell instead of the grid).
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Width of every layer.
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// What a step measures.
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::bench::BenchMode>,
+    /// Timed steps (default: enough for about 2 GFLOP of work, 10 to 200).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// One JSON object per cell, one per line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `gradscope report`.
@@ -61,6 +89,9 @@ pub enum Command {
 pub struct ReportArgs {
     /// A run folder, or a folder of runs (a sweep).
     pub dir: PathBuf,
+    /// Also write TensorBoard event files for every run found.
+    #[arg(long)]
+    pub tensorboard: bool,
 }
 
 /// `gradscope sweep`.
@@ -78,6 +109,9 @@ pub struct SweepArgs {
     /// JOB_COMPLETION_INDEX/GRADSCOPE_SHARDS).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Also write TensorBoard event files for every run.
+    #[arg(long)]
+    pub tensorboard: bool,
 }
 
 /// `gradscope merge`.
@@ -170,6 +204,9 @@ pub struct RunArgs {
     /// Skip the plots and report.html.
     #[arg(long)]
     pub no_report: bool,
+    /// Also write TensorBoard event files (loss of run and baseline, per-layer gradient norms).
+    #[arg(long)]
+    pub tensorboard: bool,
 }
 
 /// `gradscope config`.
@@ -206,14 +243,19 @@ fn init_logging(cli: &Cli) {
 fn set_threads(n: usize) {
     if n > 0 {
         // Only the first call in a process can size the global pool; later ones are ignored.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
 }
 
 fn backend(cli: &Cli) -> Result<Option<BackendKind>> {
     cli.device
         .as_deref()
-        .map(|d| d.parse::<BackendKind>().map_err(|e| Error::Usage(format!("--device {d}: {e}"))))
+        .map(|d| {
+            d.parse::<BackendKind>()
+                .map_err(|e| Error::Usage(format!("--device {d}: {e}")))
+        })
         .transpose()
 }
 
@@ -233,7 +275,10 @@ pub fn read_experiment(cli: &Cli, input: &ConfigInput, extra: Vec<Override>) -> 
 
 fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
     if a.depth == 0 || a.depth > gradscope_model::MAX_DEPTH {
-        return Err(Error::Usage(format!("--depth {}: must be between 1 and 1000", a.depth)));
+        return Err(Error::Usage(format!(
+            "--depth {}: must be between 1 and 1000",
+            a.depth
+        )));
     }
     for (name, v) in [("--w", a.w), ("--b", a.b), ("--x", a.x)] {
         if !v.is_finite() {
@@ -243,7 +288,10 @@ fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
     let device = backend(cli)?.unwrap_or_default().autodiff_device();
     let report = crate::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         print!("{}", crate::chain::chain_table(&report));
     }
@@ -254,11 +302,16 @@ fn cmd_inspect(cli: &Cli, a: &InspectArgs) -> Result<i32> {
     let exp = read_experiment(cli, &a.input, Vec::new())?;
     set_threads(cli.threads.unwrap_or(exp.train.threads));
     if a.seeds == 0 || a.batch == 0 {
-        return Err(Error::Usage("--seeds and --batch must be at least 1".into()));
+        return Err(Error::Usage(
+            "--seeds and --batch must be at least 1".into(),
+        ));
     }
     let report = crate::inspect::inspect(&exp, a.seeds, a.batch, a.loss)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         print!("{}", crate::inspect::inspect_table(&report));
     }
@@ -311,6 +364,7 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
             progress: !cli.no_progress && !cli.quiet,
             interrupt: interrupt.clone(),
             report: !a.no_report,
+            tensorboard: a.tensorboard,
         };
         let outcome = run_experiment(exp, &opts)?;
         let s = &outcome.summary;
@@ -357,7 +411,10 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
         Some(s) => Some(crate::sweep::Shard::parse(s)?),
         None => crate::sweep::Shard::from_env()?,
     };
-    let out_dir = a.out.clone().unwrap_or_else(|| PathBuf::from("sweeps").join(&sweep.name));
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("sweeps").join(&sweep.name));
     let opts = crate::sweep::SweepOptions {
         out_dir: out_dir.clone(),
         jobs: a.jobs,
@@ -365,6 +422,7 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
         progress: !cli.no_progress && !cli.quiet,
         device: cli.device.clone(),
         report: true,
+        tensorboard: a.tensorboard,
     };
     let failed = crate::sweep::run_sweep(&sweep, &opts)?;
     if !cli.quiet {
@@ -373,7 +431,11 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
         }
         eprintln!("results: {}", out_dir.display());
     }
-    Ok(if failed > 0 { exit_code::INTERNAL } else { exit_code::OK })
+    Ok(if failed > 0 {
+        exit_code::INTERNAL
+    } else {
+        exit_code::OK
+    })
 }
 
 fn cmd_merge(cli: &Cli, a: &MergeArgs) -> Result<i32> {
@@ -385,9 +447,77 @@ fn cmd_merge(cli: &Cli, a: &MergeArgs) -> Result<i32> {
 }
 
 fn cmd_report(cli: &Cli, a: &ReportArgs) -> Result<i32> {
+    if a.tensorboard {
+        for run in gradscope_report::find_runs(&a.dir)? {
+            gradscope_report::write_tensorboard(&run.dir, &run.records)?;
+        }
+    }
     let html = crate::sweep::write_report(&a.dir)?;
     if !cli.quiet {
         eprintln!("report: {}", html.display());
+    }
+    Ok(exit_code::OK)
+}
+
+fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
+    use crate::bench::{BenchMode, Cell, default_grid, default_steps, run_cell};
+    set_threads(cli.threads.unwrap_or(0));
+    let backend = backend(cli)?.unwrap_or_default();
+    let cells: Vec<Cell> = match (a.depth, a.width) {
+        (None, None) => default_grid()
+            .into_iter()
+            .filter(|c| a.mode.is_none_or(|m| m == c.mode))
+            .map(|c| Cell {
+                batch: a.batch,
+                ..c
+            })
+            .collect(),
+        (Some(depth), Some(width)) if depth >= 1 && width >= 1 && a.batch >= 1 => {
+            let modes = a.mode.map_or(
+                vec![BenchMode::Plain, BenchMode::Gradnorms, BenchMode::Full],
+                |m| vec![m],
+            );
+            modes
+                .into_iter()
+                .map(|mode| Cell {
+                    depth,
+                    width,
+                    batch: a.batch,
+                    mode,
+                })
+                .collect()
+        }
+        _ => {
+            return Err(Error::Usage(
+                "--depth and --width go together, each at least 1".into(),
+            ));
+        }
+    };
+    if !a.json {
+        println!(
+            "{:>5} {:>6} {:>5} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
+            "depth", "width", "batch", "mode", "device", "ms/step", "steps/s", "GFLOP/s", "RSS MiB"
+        );
+    }
+    for cell in cells {
+        let steps = a.steps.unwrap_or_else(|| default_steps(&cell));
+        let r = run_cell(cell, backend, steps, a.warmup);
+        if a.json {
+            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        } else {
+            println!(
+                "{:>5} {:>6} {:>5} {:>9} {:>8} {:>11.3} {:>9.1} {:>9.1} {:>9.0}",
+                r.depth,
+                r.width,
+                r.batch,
+                format!("{:?}", r.mode).to_lowercase(),
+                r.device,
+                r.ms_per_step_median,
+                r.steps_per_s,
+                r.gflops_at_median,
+                r.peak_rss_mib
+            );
+        }
     }
     Ok(exit_code::OK)
 }
@@ -404,6 +534,7 @@ pub fn main() -> i32 {
         Command::Sweep(a) => cmd_sweep(&cli, a),
         Command::Merge(a) => cmd_merge(&cli, a),
         Command::Report(a) => cmd_report(&cli, a),
+        Command::Bench(a) => cmd_bench(&cli, a),
     };
     match result {
         Ok(code) => code,

@@ -77,7 +77,9 @@ impl Error {
     /// A hint shown under the message, if one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::Config(_) => Some("`gradscope config --defaults` prints every key with its default and allowed values"),
+            Error::Config(_) => Some(
+                "`gradscope config --defaults` prints every key with its default and allowed values",
+            ),
             Error::Data(_) => Some("see `gradscope config --defaults` for the [data] keys"),
             _ => None,
         }

@@ -32,7 +32,9 @@ use tracing::{info, warn};
 use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
 use crate::error::{Error, Result};
 use crate::optimizer::Optimizer;
-use crate::output::{FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, versions, write_atomic};
+use crate::output::{
+    FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, versions, write_atomic,
+};
 use crate::signal::{learning_signal, verdict, versus_chance};
 
 /// How to run an experiment (what is not in the config).
@@ -48,6 +50,8 @@ pub struct RunOptions {
     pub interrupt: Arc<AtomicBool>,
     /// Draw the plots and `report.html` into the run folder.
     pub report: bool,
+    /// Also write TensorBoard event files (`tensorboard/{real,baseline}/`).
+    pub tensorboard: bool,
 }
 
 /// What a finished (or stopped) run produced.
@@ -109,7 +113,11 @@ fn evaluate(model: &AnyNet, sets: &EvalSets, loss: Loss) -> EvalResult {
                     .convert::<i64>()
                     .try_to_vec::<i64>()
                     .unwrap_or_default();
-                let hits: Vec<f64> = pred.iter().zip(&truth).map(|(p, t)| f64::from(p == t)).collect();
+                let hits: Vec<f64> = pred
+                    .iter()
+                    .zip(&truth)
+                    .map(|(p, t)| f64::from(p == t))
+                    .collect();
                 let acc = hits.iter().sum::<f64>() / b.rows.max(1) as f64;
                 (Some(Real(acc)), if per_sample { hits } else { Vec::new() })
             }
@@ -122,7 +130,9 @@ fn evaluate(model: &AnyNet, sets: &EvalSets, loss: Loss) -> EvalResult {
                         .into_data()
                         .try_to_vec::<f32>()
                         .unwrap_or_default();
-                    se.chunks(k.max(1)).map(|r| r.iter().map(|&x| x as f64).sum::<f64>() / k as f64).collect()
+                    se.chunks(k.max(1))
+                        .map(|r| r.iter().map(|&x| x as f64).sum::<f64>() / k as f64)
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -173,7 +183,13 @@ fn chance_scores(data: &Dataset) -> Vec<f64> {
                 }
             }
             test.chunks(k)
-                .map(|row| row.iter().zip(&mean).map(|(&v, m)| (v as f64 - m).powi(2)).sum::<f64>() / k as f64)
+                .map(|row| {
+                    row.iter()
+                        .zip(&mean)
+                        .map(|(&v, m)| (v as f64 - m).powi(2))
+                        .sum::<f64>()
+                        / k as f64
+                })
                 .collect()
         }
         _ => Vec::new(),
@@ -192,9 +208,19 @@ pub fn describe_model(spec: &ModelSpec) -> String {
             m.activation,
             m.init.kind,
             m.init.sigma_w,
-            if m.bias { format!("N(0, {}^2)", m.sigma_b) } else { "off".into() },
-            if m.residual { format!(", residual ({} linear/block)", m.block_linears) } else { String::new() },
-            m.branch_scale.map_or(String::new(), |a| format!(", learnable branch scale from {a}")),
+            if m.bias {
+                format!("N(0, {}^2)", m.sigma_b)
+            } else {
+                "off".into()
+            },
+            if m.residual {
+                format!(", residual ({} linear/block)", m.block_linears)
+            } else {
+                String::new()
+            },
+            m.branch_scale.map_or(String::new(), |a| format!(
+                ", learnable branch scale from {a}"
+            )),
             match m.norm {
                 gradscope_model::NormKind::None => String::new(),
                 n => format!(", {n} norm ({})", m.norm_position.name()),
@@ -253,14 +279,20 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
 
     let device = exp.backend.autodiff_device();
     let eval_device = exp.backend.device();
-    let input_mean_square = data.train.x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>()
+    let input_mean_square = data
+        .train
+        .x
+        .iter()
+        .map(|&v| (v as f64) * (v as f64))
+        .sum::<f64>()
         / data.train.x.len().max(1) as f64;
     let mut real = Arm::new(build_model(&spec, exp.seed, &device));
     let baseline_on = exp.train.baseline && !opts.no_baseline;
     let mut base = baseline_on.then(|| Arm::new(build_model(&spec, exp.seed, &device)));
     let mut optimizer = Optimizer::new(&exp.optim);
     let sets = EvalSets::new(&data, &eval_device);
-    let mut sampler = gradscope_data::BatchSampler::new(data.train.n, exp.train.batch_size, exp.data_seed);
+    let mut sampler =
+        gradscope_data::BatchSampler::new(data.train.n, exp.train.batch_size, exp.data_seed);
     let names = |l: usize| real_layer_name(&spec, l);
 
     let steps = exp.train.steps;
@@ -288,10 +320,15 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         if let Some(arm) = base.as_mut() {
             let value = if record_now {
                 let mut tap = Tap::new(true);
-                let out = arm.model.forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
+                let out = arm
+                    .model
+                    .forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
                 let l = loss.compute(out, &b.target);
                 let grads = l.backward();
-                let m = arm.recorder.after_backward(&arm.model, &tap, &l, &grads).finish::<AnyNet>(None);
+                let m = arm
+                    .recorder
+                    .after_backward(&arm.model, &tap, &l, &grads)
+                    .finish::<AnyNet>(None);
                 let mut r = m.to_record(RunKind::Baseline, step as u64, 0.0, false);
                 r.nonfinite = locate(step as u64, &m, names);
                 arm.records.push(r);
@@ -330,7 +367,12 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
             if !value.is_finite() {
                 // Find the producer: probe this step again, fully recorded, on the weights that
                 // produced it (batch statistics only, running averages untouched).
-                let m = probe(&model, b.x.clone(), |y| loss.compute(y, &b.target), RecordOptions::default());
+                let m = probe(
+                    &model,
+                    b.x.clone(),
+                    |y| loss.compute(y, &b.target),
+                    RecordOptions::default(),
+                );
                 let mut r = m.to_record(RunKind::Real, step as u64, lr, false);
                 let nf = locate(step as u64, &m, names).or_else(|| {
                     Some(NonFinite {
@@ -374,7 +416,12 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         bar.inc(1);
 
         if let Some(nf) = nonfinite {
-            warn!(step, layer = nf.layer, kind = nf.kind.name(), "non-finite value: stopping");
+            warn!(
+                step,
+                layer = nf.layer,
+                kind = nf.kind.name(),
+                "non-finite value: stopping"
+            );
             first_nonfinite = Some(nf);
             status = Status::Nonfinite;
             break;
@@ -397,12 +444,16 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
             Task::Classification { .. } => {
                 versus_chance("accuracy", &real_eval.per_sample, &chance, true)
             }
-            Task::Regression { .. } => {
-                versus_chance("mse", &real_eval.per_sample, &chance, false)
-            }
+            Task::Regression { .. } => versus_chance("mse", &real_eval.per_sample, &chance, false),
         });
     let signal = base.as_ref().map(|arm| {
-        learning_signal(&real.losses, &arm.losses, exp.train.signal_window, exp.train.signal_z, versus.clone())
+        learning_signal(
+            &real.losses,
+            &arm.losses,
+            exp.train.signal_window,
+            exp.train.signal_z,
+            versus.clone(),
+        )
     });
     let ctx = DiagnosisContext {
         model: spec,
@@ -441,7 +492,13 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         model: describe_model(&spec),
         versions: versions(),
     };
-    write_run(exp, opts, &real.records, base.as_ref().map(|a| a.records.as_slice()), &summary)?;
+    write_run(
+        exp,
+        opts,
+        &real.records,
+        base.as_ref().map(|a| a.records.as_slice()),
+        &summary,
+    )?;
     Ok(RunOutcome {
         summary,
         out_dir: opts.out_dir.clone(),
@@ -449,7 +506,11 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
 }
 
 /// The theory's prediction at initialisation, anchored at the first record's last layer.
-fn theory_at_init(spec: &ModelSpec, records: &[StepRecord], input_mean_square: f64) -> Option<TheoryPrediction> {
+fn theory_at_init(
+    spec: &ModelSpec,
+    records: &[StepRecord],
+    input_mean_square: f64,
+) -> Option<TheoryPrediction> {
     let first = records.first()?;
     let norms = first.act_grad_norms();
     let last = *norms.last()?;
@@ -521,13 +582,18 @@ fn write_run(
     write_atomic(&dir.join("metrics.jsonl"), jsonl.as_bytes())?;
     let owned: Vec<StepRecord> = all.into_iter().cloned().collect();
     let mut csv = Vec::new();
-    write_long_csv(&mut csv, &exp.name, &owned).map_err(|e| Error::io(dir.join("metrics.csv"), e))?;
+    write_long_csv(&mut csv, &exp.name, &owned)
+        .map_err(|e| Error::io(dir.join("metrics.csv"), e))?;
     write_atomic(&dir.join("metrics.csv"), &csv)?;
     write_atomic(&dir.join("summary.json"), summary.to_json().as_bytes())?;
+    if opts.tensorboard {
+        gradscope_report::write_tensorboard(dir, &owned)?;
+    }
     if opts.report {
         // The results are safely written; a report that cannot be drawn is worth a warning,
         // not the loss of the run.
-        let drawn = gradscope_report::load_run(dir).and_then(|run| gradscope_report::write_report(dir, &[run]));
+        let drawn = gradscope_report::load_run(dir)
+            .and_then(|run| gradscope_report::write_report(dir, &[run]));
         if let Err(e) = drawn {
             warn!("report not written: {e}");
         }

@@ -1,11 +1,11 @@
 //! `gradscope inspect`: a network at initialisation, layer by layer, beside the theory.
 
-use gradscope_config::Experiment;
 use burn::tensor::{Tensor, TensorData};
+use gradscope_config::Experiment;
 use gradscope_data::{BatchSampler, SeededRng};
 use gradscope_diagnostics::{
-    Diagnosis, DiagnosisContext, Real, RecordOptions, RunKind, StepMeasure,
-    TheoryCase, diagnose, gradient_ratio, locate, probe,
+    Diagnosis, DiagnosisContext, Real, RecordOptions, RunKind, StepMeasure, TheoryCase, diagnose,
+    gradient_ratio, locate, probe,
 };
 use serde::Serialize;
 
@@ -97,7 +97,12 @@ pub enum ProbeLoss {
 }
 
 /// Probes the experiment's model at initialisation with `seeds` seeds and batches of `batch_size`.
-pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: ProbeLoss) -> Result<InspectReport> {
+pub fn inspect(
+    exp: &Experiment,
+    seeds: usize,
+    batch_size: usize,
+    probe_loss: ProbeLoss,
+) -> Result<InspectReport> {
     let (data, spec, loss) = prepare(exp)?;
     let device = exp.backend.autodiff_device();
     let depth = spec.depth();
@@ -106,7 +111,11 @@ pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: Pr
     let mut input_ms = Vec::new();
     for s in 0..seeds.max(1) {
         let net = build_model(&spec, exp.seed.wrapping_add(s as u64), &device);
-        let mut sampler = BatchSampler::new(data.train.n, batch_size, exp.data_seed.wrapping_add(s as u64));
+        let mut sampler = BatchSampler::new(
+            data.train.n,
+            batch_size,
+            exp.data_seed.wrapping_add(s as u64),
+        );
         let b = batch(&data.train, &sampler.next_indices(), &device);
         input_ms.push(b.x.clone().square().mean().into_scalar::<f32>() as f64);
         let options = RecordOptions {
@@ -117,7 +126,8 @@ pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: Pr
             ProbeLoss::Data => probe(&net, b.x.clone(), |y| loss.compute(y, &b.target), options),
             ProbeLoss::Readout => {
                 let outputs = data.task.output_dim();
-                let mut rng = SeededRng::new(exp.data_seed.wrapping_add(1_000_003 * (s as u64 + 1)));
+                let mut rng =
+                    SeededRng::new(exp.data_seed.wrapping_add(1_000_003 * (s as u64 + 1)));
                 let r: Vec<f32> = (0..b.rows * outputs).map(|_| rng.normal() as f32).collect();
                 let r = Tensor::<2>::from_data(TensorData::new(r, [b.rows, outputs]), &device);
                 probe(&net, b.x.clone(), |y| y.mul(r).sum(), options)
@@ -129,13 +139,22 @@ pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: Pr
         measures.push(m);
     }
     let per_layer = |l: usize, f: &dyn Fn(&StepMeasure) -> Option<f64>| -> Vec<f64> {
-        measures.iter().filter_map(|m| f(m).filter(|_| l < m.layers.len())).collect()
+        measures
+            .iter()
+            .filter_map(|m| f(m).filter(|_| l < m.layers.len()))
+            .collect()
     };
     let mut layers = Vec::with_capacity(depth);
     for l in 0..depth {
         let act_grad = geo_mean(per_layer(l, &|m| m.layers[l].act_grad_norm).into_iter());
         let opt = |values: Vec<f64>, geo: bool| {
-            (!values.is_empty()).then(|| Real(if geo { geo_mean(values.into_iter()) } else { mean(values.into_iter()) }))
+            (!values.is_empty()).then(|| {
+                Real(if geo {
+                    geo_mean(values.into_iter())
+                } else {
+                    mean(values.into_iter())
+                })
+            })
         };
         layers.push(InspectLayer {
             index: l + 1,
@@ -158,14 +177,18 @@ pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: Pr
         Some(l.act_mean? * l.act_mean? + l.act_std? * l.act_std?)
     }));
     let theory = TheoryCase::for_model(&spec, mean(input_ms.into_iter()), first_out_ms);
-    if let (Some(case), Some(last)) = (theory, layers.last().map(|l| l.activation_grad_norm.get())) {
+    if let (Some(case), Some(last)) = (theory, layers.last().map(|l| l.activation_grad_norm.get()))
+    {
         if last.is_finite() {
             for (layer, p) in layers.iter_mut().zip(case.predicted_norms(depth, last)) {
                 layer.predicted_activation_grad_norm = Some(Real(p));
             }
         }
     }
-    let measured: Vec<f64> = layers.iter().map(|l| l.activation_grad_norm.get()).collect();
+    let measured: Vec<f64> = layers
+        .iter()
+        .map(|l| l.activation_grad_norm.get())
+        .collect();
     let predicted: Option<Vec<f64>> = layers
         .iter()
         .map(|l| l.predicted_activation_grad_norm.map(Real::get))
@@ -183,7 +206,10 @@ pub fn inspect(exp: &Experiment, seeds: usize, batch_size: usize, probe_loss: Pr
         batch: batch_size,
         probe_loss,
         measured_per_layer_rate: gradient_ratio(&measured).map(|(_, r)| Real(r)),
-        predicted_per_layer_rate: predicted.as_deref().and_then(gradient_ratio).map(|(_, r)| Real(r)),
+        predicted_per_layer_rate: predicted
+            .as_deref()
+            .and_then(gradient_ratio)
+            .map(|(_, r)| Real(r)),
         layers,
         theory,
         diagnosis: diagnose(&records, &ctx, &exp.diagnosis),
@@ -231,13 +257,18 @@ pub fn inspect_table(r: &InspectReport) -> String {
             fmt(l.weight_grad_norm),
             fmt(l.activation_std),
             fmt(l.spectral_norm),
-            l.saturated_fraction.map_or("-".into(), |x| format!("{:.2}", x.get())),
-            l.dead_fraction.map_or("-".into(), |x| format!("{:.2}", x.get())),
+            l.saturated_fraction
+                .map_or("-".into(), |x| format!("{:.2}", x.get())),
+            l.dead_fraction
+                .map_or("-".into(), |x| format!("{:.2}", x.get())),
         ));
     }
     s.push('\n');
     if let Some(m) = r.measured_per_layer_rate {
-        s.push_str(&format!("per-layer factor of |dL/dh| (last -> first): measured {}", fmt(Some(m))));
+        s.push_str(&format!(
+            "per-layer factor of |dL/dh| (last -> first): measured {}",
+            fmt(Some(m))
+        ));
         if let Some(p) = r.predicted_per_layer_rate {
             s.push_str(&format!(", theory {}", fmt(Some(p))));
         }

@@ -7,9 +7,11 @@
 //! - [`signal`] decides whether the real run learns or only moves as the baseline's batch noise;
 //! - [`inspect`] and [`chain`] are the `gradscope inspect` and `gradscope chain` commands;
 //! - [`sweep`] expands, runs (in parallel, resumably, sharded) and merges sweeps;
+//! - [`bench`] times training steps with and without the diagnostics (`gradscope bench`);
 //! - [`cli`] is the command line.
 
 pub mod batches;
+pub mod bench;
 pub mod chain;
 pub mod cli;
 pub mod error;

@@ -2,8 +2,8 @@
 //! differ (SGD momentum dampening 0, Adam ε as configured), and the clipping burn does not have.
 
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::Tensor;
 use gradscope_config::{OptimKind, OptimSettings};
@@ -57,7 +57,12 @@ impl Optimizer {
 
     /// Applies global-norm and value clipping to `grads` (in that order, as PyTorch users
     /// usually do). `grad_norm_sq` is the global squared norm before clipping, on the device.
-    pub fn clip(&self, grads: &mut GradientsParams, model: &AnyNet, grad_norm_sq: Option<Tensor<1>>) {
+    pub fn clip(
+        &self,
+        grads: &mut GradientsParams,
+        model: &AnyNet,
+        grad_norm_sq: Option<Tensor<1>>,
+    ) {
         if let (Some(max), Some(norm_sq)) = (self.settings.clip_norm, grad_norm_sq) {
             clip_by_global_norm(grads, model, norm_sq, max);
         }

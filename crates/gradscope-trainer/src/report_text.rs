@@ -10,7 +10,10 @@ pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
     let mut t = String::new();
     t.push_str(&format!("\n{}  ({})\n", s.name, s.model));
     match s.status {
-        Status::Completed => t.push_str(&format!("  {} steps in {:.1} s\n", s.steps_completed, s.wall_time_s)),
+        Status::Completed => t.push_str(&format!(
+            "  {} steps in {:.1} s\n",
+            s.steps_completed, s.wall_time_s
+        )),
         Status::Nonfinite => t.push_str(&format!(
             "  stopped at step {} of {}: a value turned non-finite\n",
             s.steps_completed.saturating_sub(1),
@@ -22,12 +25,18 @@ pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
         )),
     }
     let real = &s.finals.real;
-    t.push_str(&format!("  final test loss {} (train {})", real.test_loss, real.train_loss));
+    t.push_str(&format!(
+        "  final test loss {} (train {})",
+        real.test_loss, real.train_loss
+    ));
     if let Some(a) = real.test_accuracy {
         t.push_str(&format!(", test accuracy {:.1} %", 100.0 * a.get()));
     }
     if let Some(b) = &s.finals.baseline {
-        t.push_str(&format!("; learning-rate-0 baseline: test loss {}", b.test_loss));
+        t.push_str(&format!(
+            "; learning-rate-0 baseline: test loss {}",
+            b.test_loss
+        ));
         if let Some(a) = b.test_accuracy {
             t.push_str(&format!(", accuracy {:.1} %", 100.0 * a.get()));
         }
@@ -40,12 +49,18 @@ pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
                 " (z = {:.1} against the baseline's band; outside it from step {step} on",
                 sig.z.get()
             )),
-            None => t.push_str(&format!(" (z = {:.1}; never stays outside the baseline's band", sig.z.get())),
+            None => t.push_str(&format!(
+                " (z = {:.1}; never stays outside the baseline's band",
+                sig.z.get()
+            )),
         }
         if let Some(c) = &sig.versus_chance {
             t.push_str(&format!(
                 "; test {} {} vs chance {}, {:.1} standard errors",
-                c.metric, c.model, c.chance, c.standard_errors.get()
+                c.metric,
+                c.model,
+                c.chance,
+                c.standard_errors.get()
             ));
         }
         t.push_str(")\n");
@@ -67,8 +82,12 @@ pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
     for o in outcomes {
         let s = &o.summary;
         let e = &s.diagnosis.evidence;
-        let ratio = e.first_to_last_ratio.map_or("-".into(), |r| format!("{:.2e}", r.get()));
-        let rate = e.per_layer_rate.map_or("-".into(), |r| format!("{:.3}", r.get()));
+        let ratio = e
+            .first_to_last_ratio
+            .map_or("-".into(), |r| format!("{:.2e}", r.get()));
+        let rate = e
+            .per_layer_rate
+            .map_or("-".into(), |r| format!("{:.3}", r.get()));
         let acc = s
             .finals
             .real
@@ -89,6 +108,8 @@ pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
             nf
         ));
     }
-    t.push_str("\nfirst/last: |dL/dh| at the first hidden layer over the last, at initialisation\n");
+    t.push_str(
+        "\nfirst/last: |dL/dh| at the first hidden layer over the last, at initialisation\n",
+    );
     t
 }

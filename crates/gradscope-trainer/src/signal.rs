@@ -31,7 +31,12 @@ pub use gradscope_record::{LearningSignal, Verdict, VersusChance};
 /// Compares per-sample scores of the model against those of the constant predictor
 /// (`higher_is_better` for accuracy, not for squared error): the mean paired difference in
 /// standard errors, and whether it exceeds three.
-pub fn versus_chance(metric: &str, model: &[f64], chance: &[f64], higher_is_better: bool) -> VersusChance {
+pub fn versus_chance(
+    metric: &str,
+    model: &[f64],
+    chance: &[f64],
+    higher_is_better: bool,
+) -> VersusChance {
     let n = model.len().min(chance.len()).max(1) as f64;
     let diffs: Vec<f64> = model
         .iter()
@@ -143,7 +148,9 @@ mod tests {
         let mut s: u64 = 12345;
         (0..n)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
             })
             .collect()
@@ -163,7 +170,9 @@ mod tests {
     fn steady_decrease_is_learning_from_some_step() {
         let e = noise(400);
         let base: Vec<f64> = e.iter().map(|x| 2.0 + 0.1 * x).collect();
-        let real: Vec<f64> = (0..400).map(|t| base[t] - 1.5 * (t as f64 / 400.0)).collect();
+        let real: Vec<f64> = (0..400)
+            .map(|t| base[t] - 1.5 * (t as f64 / 400.0))
+            .collect();
         let chance = versus_chance("accuracy", &[1.0; 100], &[0.0; 100], true);
         let s = learning_signal(&real, &base, 50, 3.0, Some(chance));
         let first = s.first_step_outside_band.unwrap();
@@ -179,11 +188,16 @@ mod tests {
     fn early_drop_then_plateau_at_chance_is_indistinguishable() {
         let e = noise(400);
         let base: Vec<f64> = e.iter().map(|x| 2.3 + 0.05 * x).collect();
-        let real: Vec<f64> = (0..400).map(|t| base[t] - 0.1 * (1.0 - (-(t as f64) / 20.0).exp())).collect();
+        let real: Vec<f64> = (0..400)
+            .map(|t| base[t] - 0.1 * (1.0 - (-(t as f64) / 20.0).exp()))
+            .collect();
         let acc_model: Vec<f64> = (0..300).map(|i| f64::from(i % 10 == 0)).collect();
         let chance = versus_chance("accuracy", &acc_model, &acc_model, true);
         let s = learning_signal(&real, &base, 50, 3.0, Some(chance));
-        assert!(s.first_step_outside_band.is_some(), "the early drop does leave the band");
+        assert!(
+            s.first_step_outside_band.is_some(),
+            "the early drop does leave the band"
+        );
         assert_eq!(s.gap_growing, Some(false));
         assert_eq!(verdict(&s), Verdict::Indistinguishable);
     }

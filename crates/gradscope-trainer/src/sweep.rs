@@ -90,12 +90,15 @@ fn value_text(v: &toml::Value) -> String {
 /// Reads and expands a sweep file; every combination is validated before anything runs.
 pub fn load_sweep(path: &Path) -> Result<Sweep> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let raw: RawSweep = toml::from_str(&text).map_err(|e| sweep_err(path, e.message().trim().to_string()))?;
+    let raw: RawSweep =
+        toml::from_str(&text).map_err(|e| sweep_err(path, e.message().trim().to_string()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = raw
-        .name
-        .clone()
-        .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_string());
+    let name = raw.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("sweep")
+            .to_string()
+    });
 
     // The base as a raw config, with data paths made absolute so runs work from any folder.
     let (base_text, base_dir) = match &raw.base {
@@ -105,9 +108,20 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
             (t, p.parent().unwrap_or(Path::new(".")).to_path_buf())
         }
         toml::Value::Table(t) => (toml::to_string(t).unwrap_or_default(), dir.to_path_buf()),
-        _ => return Err(sweep_err(path, "base: expected a config path or a [base] table")),
+        _ => {
+            return Err(sweep_err(
+                path,
+                "base: expected a config path or a [base] table",
+            ));
+        }
     };
-    let base_exp = parse_config(&base_text, &format!("{} (base)", path.display()), &base_dir, &name, &[])?;
+    let base_exp = parse_config(
+        &base_text,
+        &format!("{} (base)", path.display()),
+        &base_dir,
+        &name,
+        &[],
+    )?;
     let mut base: RawConfig = base_exp.raw.clone();
     if let Some(p) = &base.data.path {
         let abs = base_dir.join(p);
@@ -122,16 +136,18 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
             .as_array()
             .filter(|l| !l.is_empty())
             .ok_or_else(|| sweep_err(path, format!("axes.\"{key}\": expected a non-empty list")))?;
-        axes.push((vec![key.clone()], list.iter().map(|v| vec![v.clone()]).collect()));
+        axes.push((
+            vec![key.clone()],
+            list.iter().map(|v| vec![v.clone()]).collect(),
+        ));
     }
     if !raw.zip.is_empty() {
         let mut keys = Vec::new();
         let mut lists: Vec<&Vec<toml::Value>> = Vec::new();
         for (key, values) in &raw.zip {
-            let list = values
-                .as_array()
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| sweep_err(path, format!("zip.\"{key}\": expected a non-empty list")))?;
+            let list = values.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
+                sweep_err(path, format!("zip.\"{key}\": expected a non-empty list"))
+            })?;
             keys.push(key.clone());
             lists.push(list);
         }
@@ -139,10 +155,16 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
         if let Some((k, l)) = keys.iter().zip(&lists).find(|(_, l)| l.len() != n) {
             return Err(sweep_err(
                 path,
-                format!("zip.\"{k}\" has {} values but zip.\"{}\" has {n}: zipped lists must have equal length", l.len(), keys[0]),
+                format!(
+                    "zip.\"{k}\" has {} values but zip.\"{}\" has {n}: zipped lists must have equal length",
+                    l.len(),
+                    keys[0]
+                ),
             ));
         }
-        let combos = (0..n).map(|i| lists.iter().map(|l| l[i].clone()).collect()).collect();
+        let combos = (0..n)
+            .map(|i| lists.iter().map(|l| l[i].clone()).collect())
+            .collect();
         axes.push((keys, combos));
     }
     let keys: Vec<String> = axes.iter().flat_map(|(k, _)| k.clone()).collect();
@@ -167,7 +189,13 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
             }
         }
         let base_toml = to_toml(&base);
-        let exp = parse_config(&base_toml, &format!("{} run {index}", path.display()), &base_dir, &name, &overrides)?;
+        let exp = parse_config(
+            &base_toml,
+            &format!("{} run {index}", path.display()),
+            &base_dir,
+            &name,
+            &overrides,
+        )?;
         let mut run_raw = exp.raw.clone();
         let id = format!("{index:04}-{}", config_hash(&run_raw));
         run_raw.name = Some(format!("{name}-{index:04}"));
@@ -188,9 +216,16 @@ pub struct Shard {
 impl Shard {
     /// Parses `I/N`.
     pub fn parse(s: &str) -> Result<Shard> {
-        let bad = || Error::Usage(format!("--shard {s}: expected I/N with 0 ≤ I < N, such as 0/3"));
+        let bad = || {
+            Error::Usage(format!(
+                "--shard {s}: expected I/N with 0 ≤ I < N, such as 0/3"
+            ))
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (index, count) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -205,7 +240,8 @@ impl Shard {
             (Some(i), Some(n)) => Some((i, n)),
             _ => var("JOB_COMPLETION_INDEX").zip(var("GRADSCOPE_SHARDS")),
         };
-        pair.map(|(i, n)| Shard::parse(&format!("{i}/{n}"))).transpose()
+        pair.map(|(i, n)| Shard::parse(&format!("{i}/{n}")))
+            .transpose()
     }
 
     /// Whether run `index` belongs to this shard.
@@ -229,6 +265,8 @@ pub struct SweepOptions {
     pub device: Option<String>,
     /// Draw the sweep's report at the end.
     pub report: bool,
+    /// Write TensorBoard event files for every run.
+    pub tensorboard: bool,
 }
 
 fn run_dir(out: &Path, id: &str) -> PathBuf {
@@ -266,7 +304,10 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
         "sweep"
     );
     for (r, cfg) in &todo {
-        write_atomic(&out.join("configs").join(format!("{}.toml", r.id)), cfg.as_bytes())?;
+        write_atomic(
+            &out.join("configs").join(format!("{}.toml", r.id)),
+            cfg.as_bytes(),
+        )?;
         let meta = serde_json::to_string_pretty(r).unwrap_or_default() + "\n";
         write_atomic(&run_dir(out, &r.id).join("sweep_run.json"), meta.as_bytes())?;
     }
@@ -275,7 +316,8 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
     let threads = (cores / jobs).max(1);
     let exe = std::env::current_exe().map_err(|e| Error::io("gradscope", e))?;
     let bar = if opts.progress {
-        let b = ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr());
+        let b =
+            ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template("{spinner} runs [{bar:30}] {pos}/{len} ETA {eta} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -301,6 +343,9 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
                         .args(["--threads", &threads.to_string(), "--no-progress", "--no-report", "-q"]);
                     if let Some(d) = &opts.device {
                         cmd.args(["--device", d]);
+                    }
+                    if opts.tensorboard {
+                        cmd.arg("--tensorboard");
                     }
                     match cmd.output() {
                         Ok(o) if o.status.success() || is_done(&run_dir(out, &r.id)) => {}
@@ -344,7 +389,9 @@ fn collect_rows(dirs: &[PathBuf]) -> Result<(Vec<Row>, Vec<String>)> {
     let mut keys: Vec<String> = Vec::new();
     for dir in dirs {
         let runs = dir.join("runs");
-        let Ok(entries) = std::fs::read_dir(&runs) else { continue };
+        let Ok(entries) = std::fs::read_dir(&runs) else {
+            continue;
+        };
         let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();
         for run in entries {
@@ -354,9 +401,12 @@ fn collect_rows(dirs: &[PathBuf]) -> Result<(Vec<Row>, Vec<String>)> {
             ) else {
                 continue;
             };
-            let meta: SweepRun = serde_json::from_str(&meta)
-                .map_err(|e| Error::Invalid { path: run.join("sweep_run.json"), message: e.to_string() })?;
-            let summary = Summary::from_json(&summary, &run.join("summary.json").display().to_string())?;
+            let meta: SweepRun = serde_json::from_str(&meta).map_err(|e| Error::Invalid {
+                path: run.join("sweep_run.json"),
+                message: e.to_string(),
+            })?;
+            let summary =
+                Summary::from_json(&summary, &run.join("summary.json").display().to_string())?;
             for k in meta.values.keys() {
                 if !keys.contains(k) {
                     keys.push(k.clone());
@@ -377,9 +427,19 @@ fn table(rows: &[Row], keys: &[String]) -> (String, String) {
     header.extend(keys.iter().cloned());
     header.extend(
         [
-            "status", "diagnosis", "per_layer_rate", "first_to_last_ratio", "z", "verdict",
-            "train_loss", "test_loss", "test_accuracy", "baseline_test_loss", "baseline_test_accuracy",
-            "first_nonfinite_step", "first_nonfinite_layer",
+            "status",
+            "diagnosis",
+            "per_layer_rate",
+            "first_to_last_ratio",
+            "z",
+            "verdict",
+            "train_loss",
+            "test_loss",
+            "test_accuracy",
+            "baseline_test_loss",
+            "baseline_test_accuracy",
+            "first_nonfinite_step",
+            "first_nonfinite_layer",
         ]
         .map(String::from),
     );
@@ -388,7 +448,15 @@ fn table(rows: &[Row], keys: &[String]) -> (String, String) {
         let s = &r.summary;
         let e = &s.diagnosis.evidence;
         let mut cells = vec![r.meta.index.to_string(), r.meta.id.clone()];
-        cells.extend(keys.iter().map(|k| r.meta.values.get(k).cloned().unwrap_or_default().trim_matches('"').to_string()));
+        cells.extend(keys.iter().map(|k| {
+            r.meta
+                .values
+                .get(k)
+                .cloned()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string()
+        }));
         cells.push(format!("{:?}", s.status).to_lowercase());
         cells.push(s.diagnosis.kind.name().to_string());
         cells.push(fmt_opt(e.per_layer_rate.map(|x| x.get())));
@@ -399,9 +467,22 @@ fn table(rows: &[Row], keys: &[String]) -> (String, String) {
         cells.push(fmt_opt(Some(s.finals.real.test_loss.get())));
         cells.push(fmt_opt(s.finals.real.test_accuracy.map(|x| x.get())));
         cells.push(fmt_opt(s.finals.baseline.map(|b| b.test_loss.get())));
-        cells.push(fmt_opt(s.finals.baseline.and_then(|b| b.test_accuracy).map(|x| x.get())));
-        cells.push(s.first_nonfinite.as_ref().map_or(String::new(), |n| n.step.to_string()));
-        cells.push(s.first_nonfinite.as_ref().map_or(String::new(), |n| n.layer_name.clone()));
+        cells.push(fmt_opt(
+            s.finals
+                .baseline
+                .and_then(|b| b.test_accuracy)
+                .map(|x| x.get()),
+        ));
+        cells.push(
+            s.first_nonfinite
+                .as_ref()
+                .map_or(String::new(), |n| n.step.to_string()),
+        );
+        cells.push(
+            s.first_nonfinite
+                .as_ref()
+                .map_or(String::new(), |n| n.layer_name.clone()),
+        );
         lines.push(cells);
     }
     let csv_cell = |c: &String| {
@@ -415,9 +496,19 @@ fn table(rows: &[Row], keys: &[String]) -> (String, String) {
     for l in &lines {
         csv.push_str(&(l.iter().map(csv_cell).collect::<Vec<_>>().join(",") + "\n"));
     }
-    let mut md = format!("| {} |\n|{}|\n", header.join(" | "), header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let mut md = format!(
+        "| {} |\n|{}|\n",
+        header.join(" | "),
+        header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
     for l in &lines {
-        md.push_str(&format!("| {} |\n", l.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")));
+        md.push_str(&format!(
+            "| {} |\n",
+            l.iter()
+                .map(|c| c.replace('|', "\\|"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
     }
     (csv, md)
 }
@@ -425,7 +516,11 @@ fn table(rows: &[Row], keys: &[String]) -> (String, String) {
 /// Writes `results.csv` and `results.md` of the finished runs under `out/runs`.
 pub fn write_tables(out: &Path, keys: &[String]) -> Result<usize> {
     let (rows, found) = collect_rows(&[out.to_path_buf()])?;
-    let keys: Vec<String> = if keys.is_empty() { found } else { keys.to_vec() };
+    let keys: Vec<String> = if keys.is_empty() {
+        found
+    } else {
+        keys.to_vec()
+    };
     let (csv, md) = table(&rows, &keys);
     write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     write_atomic(&out.join("results.md"), md.as_bytes())?;
@@ -455,7 +550,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(from) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
     for e in entries.flatten() {
         let p = e.path();
         let name = e.file_name();

@@ -43,7 +43,12 @@ fn num(v: &serde_json::Value) -> f64 {
 #[test]
 fn chain_json_matches_closed_forms() {
     for w in ["0.5", "0.9", "1", "1.1", "2", "-0.7"] {
-        let o = gradscope(&["chain", "--depth", "50", "--w", w, "--b", "0.1", "--x", "1", "--json"], &repo());
+        let o = gradscope(
+            &[
+                "chain", "--depth", "50", "--w", w, "--b", "0.1", "--x", "1", "--json",
+            ],
+            &repo(),
+        );
         assert!(o.status.success(), "{:?}", text(&o));
         let v = json(&o);
         assert_eq!(v["depth"], 50);
@@ -52,9 +57,16 @@ fn chain_json_matches_closed_forms() {
         assert_eq!(layers.len(), 50);
         for (k, l) in layers.iter().enumerate() {
             assert_eq!(l["index"], k + 1);
-            for (got, want) in [("activation", "activation_closed_form"), ("grad", "grad_closed_form")] {
+            for (got, want) in [
+                ("activation", "activation_closed_form"),
+                ("grad", "grad_closed_form"),
+            ] {
                 let (g, c) = (num(&l[got]), num(&l[want]));
-                assert!(((g - c) / c).abs() <= 1e-5, "w={w} k={} {got}: {g} vs {c}", k + 1);
+                assert!(
+                    ((g - c) / c).abs() <= 1e-5,
+                    "w={w} k={} {got}: {g} vs {c}",
+                    k + 1
+                );
             }
         }
     }
@@ -80,12 +92,38 @@ fn bad_config_names_key_and_line_with_exit_code_3() {
     std::fs::write(dir.path().join("bad.toml"), "[model]\ndepth = 0\n").unwrap();
     let o = gradscope(&["inspect", "bad.toml"], dir.path());
     assert_eq!(o.status.code(), Some(3));
-    assert!(text(&o).1.contains("bad.toml:2: model.depth = 0: must be at least 1"), "{:?}", text(&o));
-    std::fs::write(dir.path().join("bad2.toml"), "[model]\nactivation = \"swish2\"\n").unwrap();
+    assert!(
+        text(&o)
+            .1
+            .contains("bad.toml:2: model.depth = 0: must be at least 1"),
+        "{:?}",
+        text(&o)
+    );
+    std::fs::write(
+        dir.path().join("bad2.toml"),
+        "[model]\nactivation = \"swish2\"\n",
+    )
+    .unwrap();
     let o = gradscope(&["run", "bad2.toml"], dir.path());
     assert_eq!(o.status.code(), Some(3));
-    assert!(text(&o).1.contains("model.activation = \"swish2\": expected one of identity, relu"), "{:?}", text(&o));
-    let o = gradscope(&["inspect", "bad.toml", "--set", "model.depth=3", "--set", "model.wdth=3"], dir.path());
+    assert!(
+        text(&o)
+            .1
+            .contains("model.activation = \"swish2\": expected one of identity, relu"),
+        "{:?}",
+        text(&o)
+    );
+    let o = gradscope(
+        &[
+            "inspect",
+            "bad.toml",
+            "--set",
+            "model.depth=3",
+            "--set",
+            "model.wdth=3",
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).1.contains("--set"), "{:?}", text(&o));
     let o = gradscope(&["run", "missing.toml"], dir.path());
@@ -97,7 +135,11 @@ fn bad_config_names_key_and_line_with_exit_code_3() {
 fn broken_csv_names_file_line_and_column_with_exit_code_4() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("d.csv"), "a,b,y\n1,2,0\n3,abc,1\n").unwrap();
-    std::fs::write(dir.path().join("c.toml"), "[data]\nname = \"csv\"\npath = \"d.csv\"\ntarget = \"y\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[data]\nname = \"csv\"\npath = \"d.csv\"\ntarget = \"y\"\n",
+    )
+    .unwrap();
     let o = gradscope(&["run", "c.toml", "--out", "out"], dir.path());
     assert_eq!(o.status.code(), Some(4), "{:?}", text(&o));
     let err = text(&o).1;
@@ -122,7 +164,15 @@ fn config_defaults_print_and_parse() {
 #[test]
 fn inspect_json_shape_and_theory() {
     let o = gradscope(
-        &["inspect", "configs/theory/linear-sigma2-2.0.toml", "--seeds", "2", "--batch", "64", "--json"],
+        &[
+            "inspect",
+            "configs/theory/linear-sigma2-2.0.toml",
+            "--seeds",
+            "2",
+            "--batch",
+            "64",
+            "--json",
+        ],
         &repo(),
     );
     assert!(o.status.success(), "{:?}", text(&o));
@@ -131,7 +181,12 @@ fn inspect_json_shape_and_theory() {
     assert_eq!(layers.len(), 10);
     assert_eq!(layers[0]["index"], 1);
     for l in layers {
-        for key in ["activation_grad_norm", "weight_grad_norm", "activation_std", "predicted_activation_grad_norm"] {
+        for key in [
+            "activation_grad_norm",
+            "weight_grad_norm",
+            "activation_std",
+            "predicted_activation_grad_norm",
+        ] {
             assert!(l.get(key).is_some(), "missing {key}");
         }
     }
@@ -141,7 +196,11 @@ fn inspect_json_shape_and_theory() {
     let predicted = num(&layers[0]["predicted_activation_grad_norm"]);
     // The config writes σ_w = √2 to 6 digits, so (σ_w²)^4.5 matches 2^4.5 to ~3e-6.
     assert!((predicted / last / 2f64.powf(4.5) - 1.0).abs() < 1e-5);
-    assert!(((first / last) / 2f64.powf(4.5) - 1.0).abs() < 0.05, "{}", first / last);
+    assert!(
+        ((first / last) / 2f64.powf(4.5) - 1.0).abs() < 0.05,
+        "{}",
+        first / last
+    );
     assert!(v["diagnosis"]["kind"].is_string());
     assert!(v["diagnosis"]["remedies"].is_array());
 }

@@ -60,11 +60,36 @@ fn three_shards_merge_into_the_unsharded_table() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_sweep(d, 12);
-    ok(&gradscope(&["sweep", "tiny.toml", "--out", "full", "--jobs", "2", "--no-progress"], d));
+    ok(&gradscope(
+        &[
+            "sweep",
+            "tiny.toml",
+            "--out",
+            "full",
+            "--jobs",
+            "2",
+            "--no-progress",
+        ],
+        d,
+    ));
     for i in 0..3 {
-        ok(&gradscope(&["sweep", "tiny.toml", "--out", &format!("shard{i}"), "--shard", &format!("{i}/3"), "--no-progress"], d));
+        ok(&gradscope(
+            &[
+                "sweep",
+                "tiny.toml",
+                "--out",
+                &format!("shard{i}"),
+                "--shard",
+                &format!("{i}/3"),
+                "--no-progress",
+            ],
+            d,
+        ));
     }
-    ok(&gradscope(&["merge", "shard0", "shard1", "shard2", "--out", "merged"], d));
+    ok(&gradscope(
+        &["merge", "shard0", "shard1", "shard2", "--out", "merged"],
+        d,
+    ));
     let full = std::fs::read_to_string(d.join("full/results.csv")).unwrap();
     let merged = std::fs::read_to_string(d.join("merged/results.csv")).unwrap();
     assert_eq!(full.lines().count(), 7, "{full}");
@@ -73,7 +98,11 @@ fn three_shards_merge_into_the_unsharded_table() {
     let shard0 = std::fs::read_to_string(d.join("shard0/results.csv")).unwrap();
     assert_eq!(shard0.lines().count(), 3, "{shard0}");
     // Same config and seed in different processes: byte-identical records.
-    let runs: Vec<_> = std::fs::read_dir(d.join("full/runs")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let runs: Vec<_> = std::fs::read_dir(d.join("full/runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     for r in runs {
         let a = std::fs::read(d.join("full/runs").join(&r).join("metrics.jsonl")).unwrap();
         let b = std::fs::read(d.join("merged/runs").join(&r).join("metrics.jsonl")).unwrap();
@@ -87,7 +116,16 @@ fn a_killed_sweep_resumes_without_losing_finished_runs() {
     let d = dir.path();
     write_sweep(d, 150);
     let mut child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
-        .args(["sweep", "tiny.toml", "--out", "s", "--jobs", "1", "--no-progress", "-q"])
+        .args([
+            "sweep",
+            "tiny.toml",
+            "--out",
+            "s",
+            "--jobs",
+            "1",
+            "--no-progress",
+            "-q",
+        ])
         .current_dir(d)
         .process_group(0)
         .spawn()
@@ -96,16 +134,27 @@ fn a_killed_sweep_resumes_without_losing_finished_runs() {
     let started = Instant::now();
     let finished = loop {
         let done: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .map(|it| it.flatten().map(|e| e.path()).filter(|p| p.join("summary.json").exists()).collect())
+            .map(|it| {
+                it.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("summary.json").exists())
+                    .collect()
+            })
             .unwrap_or_default();
         if !done.is_empty() {
             break done;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "no run finished in time");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no run finished in time"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     // SIGKILL the sweep and the run it is in the middle of.
-    Command::new("kill").args(["-9", &format!("-{}", child.id())]).status().unwrap();
+    Command::new("kill")
+        .args(["-9", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
     let _ = child.wait();
     let before: Vec<(PathBuf, Vec<u8>)> = finished
         .iter()
@@ -115,13 +164,21 @@ fn a_killed_sweep_resumes_without_losing_finished_runs() {
     for e in std::fs::read_dir(&runs).unwrap().flatten() {
         let s = e.path().join("summary.json");
         if s.exists() {
-            serde_json::from_slice::<serde_json::Value>(&std::fs::read(&s).unwrap()).expect("a complete summary");
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(&s).unwrap())
+                .expect("a complete summary");
         }
     }
-    ok(&gradscope(&["sweep", "tiny.toml", "--out", "s", "--no-progress"], d));
+    ok(&gradscope(
+        &["sweep", "tiny.toml", "--out", "s", "--no-progress"],
+        d,
+    ));
     let table = std::fs::read_to_string(d.join("s/results.csv")).unwrap();
     assert_eq!(table.lines().count(), 7, "{table}");
     for (p, bytes) in before {
-        assert_eq!(std::fs::read(p.join("summary.json")).unwrap(), bytes, "a finished run was redone");
+        assert_eq!(
+            std::fs::read(p.join("summary.json")).unwrap(),
+            bytes,
+            "a finished run was redone"
+        );
     }
 }

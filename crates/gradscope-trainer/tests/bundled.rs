@@ -1,0 +1,193 @@
+//! The bundled configs reproduce the lecture's verdicts, and runs are reproducible byte for byte.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn gradscope(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gradscope"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the gradscope binary runs")
+}
+
+/// Runs a bundled config and returns its summary.
+fn run(config: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = repo().join("configs").join(config);
+    let mut args = vec![
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        "out",
+        "--no-progress",
+        "--no-report",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = gradscope(&args, dir.path());
+    assert!(
+        o.status.success(),
+        "{config}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn healthy_mlp_learns() {
+    let s = run("digits-healthy.toml", &[]);
+    assert_eq!(s["verdict"], "learning");
+    assert_eq!(s["diagnosis"]["kind"], "healthy");
+    assert!(s["final"]["real"]["test_accuracy"].as_f64().unwrap() > 0.9);
+}
+
+#[test]
+fn deep_plain_sigmoid_vanishes_and_is_indistinguishable() {
+    let s = run("digits-plain-deep.toml", &[]);
+    assert_eq!(
+        s["verdict"], "indistinguishable",
+        "{}",
+        s["learning_signal"]
+    );
+    assert_eq!(s["diagnosis"]["kind"], "vanishing");
+    assert!(
+        s["diagnosis"]["evidence"]["first_to_last_ratio"]
+            .as_f64()
+            .unwrap()
+            < 1e-6
+    );
+    let remedies = s["diagnosis"]["remedies"].to_string();
+    assert!(remedies.contains("residual"), "{remedies}");
+}
+
+#[test]
+fn same_depth_with_residual_and_norm_learns() {
+    let s = run("digits-residual-norm.toml", &[]);
+    assert_eq!(s["verdict"], "learning");
+    assert_eq!(s["diagnosis"]["kind"], "healthy");
+    assert!(s["final"]["real"]["test_accuracy"].as_f64().unwrap() > 0.9);
+}
+
+#[test]
+fn exploding_net_stops_at_the_first_nonfinite_with_its_producer() {
+    let s = run("digits-exploding.toml", &[]);
+    assert_eq!(s["status"], "nonfinite");
+    assert_eq!(s["diagnosis"]["kind"], "exploding");
+    let nf = &s["first_nonfinite"];
+    assert!(nf["layer"].as_u64().unwrap() >= 1);
+    assert!(
+        nf["layer_name"].as_str().unwrap().starts_with("blocks."),
+        "{nf}"
+    );
+    assert!(nf["kind"].is_string());
+    // With --fail-on-nonfinite the same finding is an error exit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = repo().join("configs/digits-exploding.toml");
+    let o = gradscope(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            "o",
+            "-q",
+            "--no-report",
+            "--fail-on-nonfinite",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(6));
+    assert!(
+        dir.path().join("o/summary.json").exists(),
+        "the finding is written before exiting"
+    );
+}
+
+#[test]
+fn clipping_and_a_lower_rate_make_it_train() {
+    let s = run("digits-clipped.toml", &[]);
+    assert_eq!(s["status"], "completed");
+    assert!(s["first_nonfinite"].is_null());
+    assert_eq!(s["verdict"], "learning");
+}
+
+#[test]
+fn mnist1d_mlp_reaches_sixty_percent() {
+    let s = run("mnist1d-mlp.toml", &[]);
+    let acc = s["final"]["real"]["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.60, "MNIST-1D test accuracy {acc}");
+    assert_eq!(s["verdict"], "learning");
+}
+
+#[test]
+fn pure_noise_is_indistinguishable() {
+    let s = run(
+        "gaussian.toml",
+        &["--set", "train.steps=200", "--set", "model.depth=4"],
+    );
+    assert_eq!(
+        s["verdict"], "indistinguishable",
+        "{}",
+        s["learning_signal"]
+    );
+}
+
+/// Same config and seeds: byte-identical metrics.jsonl, and a summary identical but for its
+/// timing fields, on 1 and 2 threads alike.
+#[test]
+fn reruns_are_byte_identical_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = repo().join("configs/digits-residual-norm.toml");
+    let mut outputs = Vec::new();
+    for (out, threads) in [("a", "2"), ("b", "2"), ("c", "1")] {
+        let o = gradscope(
+            &[
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out,
+                "-q",
+                "--no-report",
+                "--threads",
+                threads,
+                "--set",
+                "train.steps=40",
+                "--set",
+                "model.depth=6",
+                "--set",
+                "model.norm=\"batch\"",
+                "--set",
+                "train.record_every=1",
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let metrics = std::fs::read(dir.path().join(out).join("metrics.jsonl")).unwrap();
+        let mut summary: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(out).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        summary["steps_per_second"] = serde_json::Value::Null;
+        summary["wall_time_s"] = serde_json::Value::Null;
+        outputs.push((metrics, summary));
+    }
+    assert!(!outputs[0].0.is_empty());
+    assert_eq!(
+        outputs[0].0, outputs[1].0,
+        "metrics.jsonl differs between identical runs"
+    );
+    assert_eq!(
+        outputs[0].1, outputs[1].1,
+        "summary.json differs beyond timing"
+    );
+    assert_eq!(
+        outputs[0].0, outputs[2].0,
+        "metrics.jsonl differs between 1 and 2 threads"
+    );
+}
