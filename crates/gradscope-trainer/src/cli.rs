@@ -338,16 +338,7 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
     if let Some(first) = experiments.first() {
         set_threads(cli.threads.unwrap_or(first.train.threads));
     }
-    let interrupt = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupt.clone();
-        // A second Ctrl-C while the first is being handled ends the process the usual way.
-        let _ = ctrlc::set_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(exit_code::INTERRUPTED);
-            }
-        });
-    }
+    let interrupt = interrupt_flag();
     let several = experiments.len() > 1;
     let mut outcomes = Vec::new();
     let mut code = exit_code::OK;
@@ -390,6 +381,18 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
     Ok(code)
 }
 
+/// A flag that Ctrl-C sets (a second Ctrl-C exits at once).
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(exit_code::INTERRUPTED);
+        }
+    });
+    interrupt
+}
+
 fn cmd_config(cli: &Cli, a: &ConfigArgs) -> Result<i32> {
     match (&a.config, a.defaults) {
         (Some(path), false) => {
@@ -423,6 +426,7 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
         device: cli.device.clone(),
         report: true,
         tensorboard: a.tensorboard,
+        interrupt: interrupt_flag(),
     };
     let failed = crate::sweep::run_sweep(&sweep, &opts)?;
     if !cli.quiet {

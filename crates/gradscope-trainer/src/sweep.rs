@@ -5,6 +5,8 @@
 //! ```toml
 //! base = "digits-plain.toml"          # a config path relative to this file, or an inline [base] table
 //! name = "plain-vs-resnet"            # optional, default: the file's stem
+//! [set]                               # optional: keys fixed for every run (dotted keys)
+//! "train.steps" = 300
 //! [axes]                              # the grid: the product of every list
 //! "model.residual" = [false, true]
 //! "model.depth" = [4, 16, 64]
@@ -30,13 +32,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gradscope_config::{Override, RawConfig, config_hash, parse_config, to_toml};
+use gradscope_config::{Override, RawConfig, config_hash, load_config, parse_config, to_toml};
 use gradscope_record::Summary;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::error::{Error, Result};
+use crate::experiment::{RunOptions, run_experiment};
 use crate::output::write_atomic;
 
 /// The sweep file as written.
@@ -45,6 +48,8 @@ use crate::output::write_atomic;
 struct RawSweep {
     base: toml::Value,
     name: Option<String>,
+    #[serde(default)]
+    set: toml::Table,
     #[serde(default)]
     axes: toml::Table,
     #[serde(default)]
@@ -115,12 +120,17 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
             ));
         }
     };
+    let fixed = raw
+        .set
+        .iter()
+        .map(|(k, v)| Override::parse(&format!("{k}={}", value_text(v))))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let base_exp = parse_config(
         &base_text,
         &format!("{} (base)", path.display()),
         &base_dir,
         &name,
-        &[],
+        &fixed,
     )?;
     let mut base: RawConfig = base_exp.raw.clone();
     if let Some(p) = &base.data.path {
@@ -267,6 +277,8 @@ pub struct SweepOptions {
     pub report: bool,
     /// Write TensorBoard event files for every run.
     pub tensorboard: bool,
+    /// Set by Ctrl-C: stop after the current run.
+    pub interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn run_dir(out: &Path, id: &str) -> PathBuf {
@@ -280,8 +292,9 @@ pub fn is_done(dir: &Path) -> bool {
         .is_some_and(|t| Summary::from_json(&t, "").is_ok())
 }
 
-/// Runs a sweep: skips finished runs, runs the rest `jobs` at a time as child processes
-/// (each with `threads = cores / jobs`), then writes the tables. Returns the number of runs that
+/// Runs a sweep: skips finished runs, runs the rest one by one in this process (`jobs` = 1) or
+/// `jobs` at a time as child processes (each with `threads = cores / jobs`), then writes the
+/// tables. Returns the number of runs that
 /// failed (their errors are logged; the others still complete).
 pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
     let out = &opts.out_dir;
@@ -327,43 +340,83 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
     } else {
         ProgressBar::hidden()
     };
-    let queue = std::sync::Mutex::new(todo.iter());
     let failures = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.next().copied());
-                    let Some((r, _)) = next else { break };
-                    let mut cmd = Command::new(&exe);
-                    cmd.arg("run")
-                        .arg(out.join("configs").join(format!("{}.toml", r.id)))
-                        .arg("--out")
-                        .arg(run_dir(out, &r.id))
-                        .args(["--threads", &threads.to_string(), "--no-progress", "--no-report", "-q"]);
-                    if let Some(d) = &opts.device {
-                        cmd.args(["--device", d]);
-                    }
-                    if opts.tensorboard {
-                        cmd.arg("--tensorboard");
-                    }
-                    match cmd.output() {
-                        Ok(o) if o.status.success() || is_done(&run_dir(out, &r.id)) => {}
-                        Ok(o) => {
-                            failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            warn!(run = %r.id, code = ?o.status.code(), "run failed: {}", String::from_utf8_lossy(&o.stderr).trim());
-                        }
-                        Err(e) => {
-                            failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            warn!(run = %r.id, "could not start: {e}");
-                        }
-                    }
-                    bar.set_message(r.id.clone());
-                    bar.inc(1);
-                }
-            });
+    let fail = |id: &str, why: String| {
+        failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        warn!(run = %id, "run failed: {why}");
+    };
+    if jobs == 1 {
+        // One at a time: in this process, with every core.
+        for (r, _) in &todo {
+            let config = out.join("configs").join(format!("{}.toml", r.id));
+            let mut overrides = Vec::new();
+            if let Some(d) = &opts.device {
+                overrides.push(Override::parse(&format!("device=\"{d}\""))?);
+            }
+            let outcome = load_config(&config, &overrides)
+                .map_err(Error::from)
+                .and_then(|exp| {
+                    let run_opts = RunOptions {
+                        out_dir: run_dir(out, &r.id),
+                        no_baseline: false,
+                        progress: false,
+                        interrupt: opts.interrupt.clone(),
+                        report: false,
+                        tensorboard: opts.tensorboard,
+                    };
+                    run_experiment(&exp, &run_opts)
+                });
+            if let Err(e) = outcome {
+                fail(&r.id, e.to_string());
+            }
+            bar.set_message(r.id.clone());
+            bar.inc(1);
+            if opts.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
         }
-    });
+    } else {
+        // Several at a time: child processes, each with cores/jobs threads, so that the runs do
+        // not fight over the cores (burn's CPU backends use one global thread pool per process).
+        let queue = std::sync::Mutex::new(todo.iter());
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| {
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next().copied());
+                        let Some((r, _)) = next else { break };
+                        let mut cmd = Command::new(&exe);
+                        cmd.arg("run")
+                            .arg(out.join("configs").join(format!("{}.toml", r.id)))
+                            .arg("--out")
+                            .arg(run_dir(out, &r.id))
+                            .args([
+                                "--threads",
+                                &threads.to_string(),
+                                "--no-progress",
+                                "--no-report",
+                                "-q",
+                            ]);
+                        if let Some(d) = &opts.device {
+                            cmd.args(["--device", d]);
+                        }
+                        if opts.tensorboard {
+                            cmd.arg("--tensorboard");
+                        }
+                        match cmd.output() {
+                            Ok(o) if o.status.success() || is_done(&run_dir(out, &r.id)) => {}
+                            Ok(o) => {
+                                fail(&r.id, String::from_utf8_lossy(&o.stderr).trim().to_string())
+                            }
+                            Err(e) => fail(&r.id, format!("could not start: {e}")),
+                        }
+                        bar.set_message(r.id.clone());
+                        bar.inc(1);
+                    }
+                });
+            }
+        });
+    }
     bar.finish_and_clear();
     write_tables(out, &sweep.keys)?;
     if opts.report {
