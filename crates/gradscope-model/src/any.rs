@@ -26,6 +26,14 @@ impl ModelSpec {
         net
     }
 
+    /// The name of layer `index` (1-based), as the built network's [`Network::layer_name`].
+    pub fn layer_name(&self, index: usize) -> String {
+        match self {
+            ModelSpec::Mlp(_) => format!("blocks.{}", index.saturating_sub(1)),
+            ModelSpec::Chain(_) => format!("layers.{}", index.saturating_sub(1)),
+        }
+    }
+
     /// Number of observed layers.
     pub fn depth(&self) -> usize {
         match self {

@@ -53,7 +53,7 @@ fn to_tensors(x: Vec<f32>, targets: Targets, rows: usize, dim: usize, device: &D
             ))
         }
         Targets::Values(v) => {
-            let outputs = if rows == 0 { 0 } else { v.len() / rows };
+            let outputs = v.len().checked_div(rows).unwrap_or(0);
             TargetTensor::Values(Tensor::<2>::from_data(
                 TensorData::new(v, [rows, outputs]),
                 device,

@@ -293,7 +293,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
     let sets = EvalSets::new(&data, &eval_device);
     let mut sampler =
         gradscope_data::BatchSampler::new(data.train.n, exp.train.batch_size, exp.data_seed);
-    let names = |l: usize| real_layer_name(&spec, l);
+    let names = |l: usize| spec.layer_name(l);
 
     let steps = exp.train.steps;
     let bar = progress_bar(steps, opts.progress);
@@ -530,13 +530,6 @@ fn theory_at_init(
             .map(Real)
             .collect(),
     })
-}
-
-fn real_layer_name(spec: &ModelSpec, l: usize) -> String {
-    match spec {
-        ModelSpec::Mlp(_) => format!("blocks.{}", l - 1),
-        ModelSpec::Chain(_) => format!("layers.{}", l - 1),
-    }
 }
 
 fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {

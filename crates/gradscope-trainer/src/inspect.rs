@@ -71,7 +71,7 @@ fn geo_mean(xs: impl Iterator<Item = f64>) -> f64 {
     if v.iter().any(|x| !x.is_finite()) {
         return v.into_iter().find(|x| !x.is_finite()).unwrap_or(f64::NAN);
     }
-    if v.iter().any(|&x| x == 0.0) {
+    if v.contains(&0.0) {
         return 0.0;
     }
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len().max(1) as f64).exp()
@@ -134,7 +134,7 @@ pub fn inspect(
             }
         };
         let mut r = m.to_record(RunKind::Real, s as u64, 0.0, false);
-        r.nonfinite = locate(0, &m, |l| gradscope_model::Network::layer_name(&net, l));
+        r.nonfinite = locate(0, &m, |l| spec.layer_name(l));
         records.push(r);
         measures.push(m);
     }
@@ -158,10 +158,7 @@ pub fn inspect(
         };
         layers.push(InspectLayer {
             index: l + 1,
-            name: match &spec {
-                gradscope_model::ModelSpec::Mlp(_) => format!("blocks.{l}"),
-                gradscope_model::ModelSpec::Chain(_) => format!("layers.{l}"),
-            },
+            name: spec.layer_name(l + 1),
             activation_grad_norm: Real(act_grad),
             weight_grad_norm: opt(per_layer(l, &|m| m.layers[l].weight_grad_norm), true),
             activation_std: opt(per_layer(l, &|m| m.layers[l].act_std), false),
@@ -177,12 +174,10 @@ pub fn inspect(
         Some(l.act_mean? * l.act_mean? + l.act_std? * l.act_std?)
     }));
     let theory = TheoryCase::for_model(&spec, mean(input_ms.into_iter()), first_out_ms);
-    if let (Some(case), Some(last)) = (theory, layers.last().map(|l| l.activation_grad_norm.get()))
-    {
-        if last.is_finite() {
-            for (layer, p) in layers.iter_mut().zip(case.predicted_norms(depth, last)) {
-                layer.predicted_activation_grad_norm = Some(Real(p));
-            }
+    let last = layers.last().map(|l| l.activation_grad_norm.get());
+    if let (Some(case), Some(last)) = (theory, last.filter(|x| x.is_finite())) {
+        for (layer, p) in layers.iter_mut().zip(case.predicted_norms(depth, last)) {
+            layer.predicted_activation_grad_norm = Some(Real(p));
         }
     }
     let measured: Vec<f64> = layers

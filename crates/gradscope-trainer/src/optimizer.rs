@@ -26,7 +26,7 @@ impl Optimizer {
             .then(|| WeightDecayConfig::new(settings.weight_decay as f32));
         let inner = match settings.kind {
             OptimKind::Sgd => SgdConfig::new()
-                .with_momentum((settings.momentum > 0.0).then(|| MomentumConfig {
+                .with_momentum((settings.momentum > 0.0).then_some(MomentumConfig {
                     momentum: settings.momentum,
                     dampening: 0.0,
                     nesterov: settings.nesterov,
