@@ -204,3 +204,38 @@ fn inspect_json_shape_and_theory() {
     assert!(v["diagnosis"]["kind"].is_string());
     assert!(v["diagnosis"]["remedies"].is_array());
 }
+
+/// Ctrl-C (SIGINT) stops a run after the current step, writes what is done with a summary marked
+/// interrupted, and exits 130.
+#[test]
+fn interrupt_writes_what_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("long.toml"),
+        "[model]\ndepth = 3\nwidth = 16\n[data]\nname = \"gaussian\"\ndim = 8\n[train]\nsteps = 1000000\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
+        .args(["run", "long.toml", "--out", "out", "-q", "--no-report"])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // A positive pid only: signal exactly this process.
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-s", "INT", &pid])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(s["status"], "interrupted");
+    assert_eq!(s["interrupted"], true);
+    let done = s["steps_completed"].as_u64().unwrap();
+    assert!(done > 0 && done < 1_000_000, "{done}");
+    let metrics = std::fs::read_to_string(dir.path().join("out/metrics.jsonl")).unwrap();
+    assert!(metrics.lines().count() as u64 >= done.min(2));
+}
