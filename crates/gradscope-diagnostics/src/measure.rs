@@ -176,6 +176,8 @@ struct PendingLayer {
     output: Option<Tensor<2>>,
     weight_paths: Vec<String>,
     old_weights: Vec<Tensor<2>>,
+    /// Σ‖W‖² before the step, when the weight norms already computed it.
+    old_sq: Option<Tensor<1>>,
     update: Option<(usize, usize)>,
 }
 
@@ -272,6 +274,7 @@ impl Recorder {
             pending.bias_grad_sq = add_all(bias_grads).map(|t| batch.push(t));
             if self.options.weight_norms && !weights.is_empty() {
                 let sq = add_all(weights.iter().map(|p| sum_sq(p.value.clone())).collect());
+                pending.old_sq = sq.clone();
                 pending.weight_sq = sq.map(|t| batch.push(t));
                 for p in &weights {
                     if let Some(m) = &p.matrix {
@@ -356,13 +359,16 @@ impl PendingStep {
                 let mut old = Vec::new();
                 for (path, w_old) in pending.weight_paths.iter().zip(&pending.old_weights) {
                     if let Some(w_new) = new.get(path.as_str()) {
+                        // A non-finite new weight shows up as a non-finite delta.
                         let d = (*w_new).clone().sub(w_old.clone());
                         delta.push(d.square().sum());
-                        old.push(w_old.clone().square().sum());
-                        // A non-finite new weight shows up as a non-finite delta.
+                        if pending.old_sq.is_none() {
+                            old.push(w_old.clone().square().sum());
+                        }
                     }
                 }
-                if let (Some(d), Some(o)) = (add_all(delta), add_all(old)) {
+                let old = pending.old_sq.clone().or_else(|| add_all(old));
+                if let (Some(d), Some(o)) = (add_all(delta), old) {
                     let d_at = self.batch.push(d);
                     let o_at = self.batch.push(o);
                     pending.update = Some((d_at, o_at));

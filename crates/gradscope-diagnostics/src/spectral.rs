@@ -9,8 +9,10 @@ use burn::tensor::{Device, Distribution, Tensor};
 
 /// Iterations used the first time a matrix is seen (cold start).
 pub const COLD_ITERATIONS: usize = 30;
-/// Iterations per step afterwards (warm start).
-pub const WARM_ITERATIONS: usize = 2;
+/// Iterations per step afterwards (warm start): the previous step's vector is already close, and
+/// each iteration costs a dozen small tensor operations per layer, which is most of the price of
+/// recording at moderate widths.
+pub const WARM_ITERATIONS: usize = 1;
 
 /// Power-iteration state for a fixed list of matrices (one right singular vector each).
 #[derive(Debug, Default, Clone)]

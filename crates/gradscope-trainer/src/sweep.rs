@@ -208,10 +208,37 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
         )?;
         let mut run_raw = exp.raw.clone();
         let id = format!("{index:04}-{}", config_hash(&run_raw));
-        run_raw.name = Some(format!("{name}-{index:04}"));
+        run_raw.name = Some(run_label(&values).unwrap_or_else(|| format!("{name}-{index:04}")));
         runs.push((SweepRun { index, id, values }, to_toml(&run_raw)));
     }
     Ok(Sweep { name, keys, runs })
+}
+
+/// A readable, file-safe run name from its axis values: `depth-16_norm-layer_residual-true`.
+fn run_label(values: &BTreeMap<String, String>) -> Option<String> {
+    if values.is_empty() {
+        return None;
+    }
+    let label = values
+        .iter()
+        .map(|(k, v)| {
+            let key = k.rsplit('.').next().unwrap_or(k);
+            format!("{key}-{}", v.trim_matches('"'))
+        })
+        .collect::<Vec<_>>()
+        .join("_");
+    Some(
+        label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Which slice of a sweep this process runs.

@@ -94,6 +94,8 @@ where
 
     let mut legend = Vec::new();
     let mut nonfinite_xs = Vec::new();
+    // Beyond three runs, three legend entries each no longer fit beside the chart.
+    let compact = runs.len() > 3;
     for (run, l) in runs.iter().zip(&all) {
         let c = run.color;
         let pale = lighten(c, 0.45);
@@ -115,6 +117,11 @@ where
                 draw_markers(&mut chart, &seg, c, 3, true)?;
             }
             nonfinite_xs.extend(nonfinite_layers(init));
+        }
+        if compact {
+            // Many runs: one entry per run; the line styles are explained once, below.
+            legend.push(LegendEntry::new(run.name.clone(), c, LineKind::Solid));
+            continue;
         }
         match &l.init {
             Some((step, _)) => legend.push(LegendEntry::new(
@@ -141,6 +148,24 @@ where
                 c,
                 LineKind::Dotted,
             ));
+        }
+    }
+    if compact {
+        let grey = RGBColor(110, 110, 110);
+        legend.push(LegendEntry::new(
+            "solid: initialisation",
+            grey,
+            LineKind::Solid,
+        ));
+        if all.iter().any(|l| l.last.is_some()) {
+            legend.push(LegendEntry::new(
+                "dashed, paler: last record",
+                lighten(grey, 0.45),
+                LineKind::Dashed,
+            ));
+        }
+        if all.iter().any(|l| l.theory.is_some()) {
+            legend.push(LegendEntry::new("dotted: theory", grey, LineKind::Dotted));
         }
     }
     if !nonfinite_xs.is_empty() {
