@@ -1,11 +1,13 @@
 //! A new architecture in one impl: a highway block (Srivastava et al. 2015), stacked 60 deep,
 //! gets the full gradient-flow diagnostics without any extra code, and is compared with a plain
-//! tanh stack of the same depth.
+//! sigmoid stack of the same depth.
 //!
 //! A highway block mixes a transform and the identity through a learned gate,
-//! `h = T ⊙ tanh(W_h x + b_h) + (1 − T) ⊙ x` with `T = sigmoid(W_t x + b_t)`; a negative gate
-//! bias starts it close to the identity, so the gradient reaches the first layer almost intact,
-//! while the plain stack's gradient vanishes.
+//! `h = T ⊙ tanh(W_h x + b_h) + (1 − T) ⊙ x` with `T = sigmoid(W_t x + b_t)`. The carry path
+//! multiplies the backward signal by about `1 − sigmoid(b_t)` per block, so the gate bias decides:
+//! at `b_t = −4` that is 0.982 and 60 blocks keep about a third of the gradient (at `b_t = −2` it
+//! is 0.88, and 60 blocks keep only ~5e-4: try it), while the plain sigmoid stack loses a factor
+//! of about 4 per layer.
 //!
 //! Run it with `cargo run --release --example custom_block`.
 
@@ -48,7 +50,7 @@ fn main() {
     let (width, depth, batch) = (32, 60, 64);
     device.seed(0);
     let blocks = (0..depth)
-        .map(|_| HighwayBlock::new(width, -2.0, &device))
+        .map(|_| HighwayBlock::new(width, -4.0, &device))
         .collect();
     let head = linear(
         width,
@@ -65,7 +67,7 @@ fn main() {
         1,
         width,
         depth,
-        Activation::Tanh,
+        Activation::Sigmoid,
         WeightInit::new(InitKind::XavierNormal, 1.0),
     )
     .init(&device);
@@ -77,7 +79,7 @@ fn main() {
     let p = probe(&plain, x, loss, RecordOptions::default());
 
     println!("|dL/dh_l| at initialisation, depth {depth}, width {width}");
-    println!("{:>6} {:>12} {:>12}", "layer", "highway", "plain tanh");
+    println!("{:>6} {:>12} {:>12}", "layer", "highway", "plain sigmoid");
     for l in [1, 2, 5, 10, 20, 30, 40, 50, 60] {
         let a = h.layers[l - 1].act_grad_norm.unwrap_or(f64::NAN);
         let b = p.layers[l - 1].act_grad_norm.unwrap_or(f64::NAN);
