@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::ParamId;
+use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 use gradscope_model::{CollectedParam, Network, ParamCollector, collect_params};
 
@@ -193,6 +193,18 @@ pub struct PendingStep {
     update_ratios: bool,
 }
 
+/// Collects the ids of a layer's parameters, and nothing else: which of the already collected
+/// parameters belong to the layer is all `after_backward` needs, so it does not touch the values
+/// a second time.
+#[derive(Default)]
+struct LayerIds(Vec<ParamId>);
+
+impl ModuleVisitor for LayerIds {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.id);
+    }
+}
+
 /// Records steps of one network; holds the power-iteration state across steps.
 #[derive(Debug, Default, Clone)]
 pub struct Recorder {
@@ -250,13 +262,13 @@ impl Recorder {
             if let Some(g) = tap.activation_grad(l, grads) {
                 pending.act_grad_sq = Some(batch.push(g.square().sum()));
             }
-            let mut ids = ParamCollector::new(None);
+            let mut ids = LayerIds::default();
             net.visit_layer(l, &mut ids);
             let mut weight_grads = Vec::new();
             let mut bias_grads = Vec::new();
             let mut weights: Vec<&CollectedParam> = Vec::new();
-            for p in &ids.params {
-                let Some(&i) = index.get(&p.id) else { continue };
+            for id in &ids.0 {
+                let Some(&i) = index.get(id) else { continue };
                 claimed[i] = true;
                 let param = &all[i];
                 if let Some(g) = &grad_sq[i] {

@@ -45,11 +45,12 @@ pub mod tensorboard;
 use std::path::{Path, PathBuf};
 
 pub use error::ReportError;
+pub use fsutil::write_atomic;
 pub use load::{RunData, find_runs, load_run};
 pub use names::sanitize_stem;
 pub use tensorboard::write_tensorboard;
 
-use crate::fsutil::{create_dir, write_atomic};
+use crate::fsutil::create_dir;
 use crate::plots::RunPlot;
 
 /// Name of the HTML report inside the output folder.

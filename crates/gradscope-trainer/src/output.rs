@@ -6,37 +6,12 @@
 //! written to a temporary name in the same folder and renamed into place, so a reader (or a
 //! resumed sweep) never sees half a file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 pub use gradscope_record::{
     FinalMetrics, Finals, SUMMARY_SCHEMA_VERSION, Seeds, Status, Summary, TheoryPrediction,
     Verdict, Versions,
 };
 
-use crate::error::{Error, Result};
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
+pub use gradscope_report::write_atomic;
 
 /// The versions of this build, for `summary.json`.
 pub fn versions() -> Versions {

@@ -1,20 +1,8 @@
 //! The bundled configs reproduce the lecture's verdicts, and runs are reproducible byte for byte.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn gradscope(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gradscope"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the gradscope binary runs")
-}
+use common::{gradscope, repo};
 
 /// Runs a bundled config and returns its summary.
 fn run(config: &str, extra: &[&str]) -> serde_json::Value {

@@ -1,19 +1,12 @@
 //! Sweeps through the real binary: sharding and merging, and resuming after SIGKILL.
 
+mod common;
+
+use common::gradscope;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn gradscope(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gradscope"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
-        .output()
-        .expect("the gradscope binary runs")
-}
 
 fn ok(o: &Output) {
     assert!(
