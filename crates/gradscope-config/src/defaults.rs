@@ -7,7 +7,7 @@ pub const DEFAULTS_TOML: &str = r#"# gradscope experiment config: every key, at 
 
 # name = "my-experiment"   # default: the config file's name
 seed = 0                   # seed of the weight initialisation
-device = "ndarray"         # compute backend: ndarray | flex (GPU: build with --features wgpu|cuda)
+device = "flex"            # compute backend: flex | ndarray (GPU: build with --features wgpu|cuda)
 
 [model]
 kind = "mlp"               # mlp | chain

@@ -15,7 +15,7 @@ pub struct RawConfig {
     pub name: Option<String>,
     /// Seed of the weight initialisation.
     pub seed: u64,
-    /// Compute backend: `ndarray` or `flex` (GPU backends with a cargo feature).
+    /// Compute backend: `flex` (the default) or `ndarray` (GPU backends with a cargo feature).
     pub device: String,
     /// The model.
     pub model: RawModel,
@@ -34,7 +34,7 @@ impl Default for RawConfig {
         Self {
             name: None,
             seed: 0,
-            device: "ndarray".into(),
+            device: "flex".into(),
             model: RawModel::default(),
             data: RawData::default(),
             optim: RawOptim::default(),

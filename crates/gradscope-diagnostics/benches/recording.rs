@@ -8,7 +8,7 @@
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Distribution, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
-use gradscope_diagnostics::{RecordOptions, Recorder, Tap};
+use gradscope_diagnostics::{RecordOptions, Recorder};
 use gradscope_model::{
     Activation, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver, WeightInit, loss,
 };
@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("full", |b| {
         b.iter(|| {
             let model = net.take().unwrap();
-            let mut tap = Tap::new(true);
+            let mut tap = recorder.tap();
             let out = model.forward_observed(x.clone(), &ForwardCtx::TRAIN, &mut tap);
             let l = loss::mse(out, y.clone());
             let grads = l.backward();

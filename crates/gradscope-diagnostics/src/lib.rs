@@ -33,6 +33,7 @@ pub mod diagnosis;
 pub mod measure;
 pub mod nonfinite;
 pub mod probe;
+pub mod reduce;
 pub mod spectral;
 pub mod tap;
 pub mod theory;
@@ -51,6 +52,7 @@ pub use measure::{
 };
 pub use nonfinite::{NonFinite, NonFiniteKind, locate};
 pub use probe::probe;
+pub use reduce::Reducer;
 pub use spectral::SpectralState;
 pub use tap::Tap;
 pub use theory::{BATCHNORM_RELU_FACTOR, TheoryCase};

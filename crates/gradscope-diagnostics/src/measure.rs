@@ -18,8 +18,11 @@ use gradscope_model::{CollectedParam, Network, ParamCollector, collect_params};
 
 use gradscope_record::{LayerSeries, Real, RunKind, SCHEMA_VERSION, StepRecord};
 
-use crate::spectral::SpectralState;
-use crate::tap::{Tap, count_nonfinite};
+use rayon::prelude::*;
+
+use crate::reduce::Reducer;
+use crate::spectral::{SpectralState, power_iteration, sigma};
+use crate::tap::{LayerStats, Tap, count_nonfinite, layer_stats};
 
 /// What a recorded step measures beyond the loss, gradient norms and activation gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,14 +170,19 @@ struct PendingLayer {
     weight_grad_sq: Option<usize>,
     bias_grad_sq: Option<usize>,
     weight_sq: Option<usize>,
-    spectral: Vec<usize>,
-    sums: Option<usize>,
+    /// (‖u‖², ‖z‖²) of each weight matrix's power iteration.
+    spectral: Vec<(usize, usize)>,
+    /// (Σh, Σ(h − mean)²)
+    sums: Option<(usize, usize)>,
     numel: usize,
     saturated: Option<usize>,
+    /// Start of the `units` ReLU column sums.
     alive: Option<usize>,
     units: usize,
     output: Option<Tensor<2>>,
-    weight_paths: Vec<String>,
+    /// Ids of the layer's weight matrices (ids survive the optimiser step; paths from a
+    /// per-layer walk are relative to the layer, so they would not match the network-wide ones).
+    weight_ids: Vec<ParamId>,
     old_weights: Vec<Tensor<2>>,
     /// Σ‖W‖² before the step, when the weight norms already computed it.
     old_sq: Option<Tensor<1>>,
@@ -191,6 +199,7 @@ pub struct PendingStep {
     layers: Vec<PendingLayer>,
     other_grad_sq: Option<usize>,
     update_ratios: bool,
+    reducer: Reducer,
 }
 
 /// Collects the ids of a layer's parameters, and nothing else: which of the already collected
@@ -205,15 +214,13 @@ impl ModuleVisitor for LayerIds {
     }
 }
 
-/// Records steps of one network; holds the power-iteration state across steps.
+/// Records steps of one network; holds the power-iteration state and the taps' zero tensors
+/// across steps.
 #[derive(Debug, Default, Clone)]
 pub struct Recorder {
     options: RecordOptions,
     spectral: SpectralState,
-}
-
-fn sum_sq(t: Tensor<1>) -> Tensor<1> {
-    t.square().sum()
+    zeros: Vec<Tensor<2>>,
 }
 
 fn add_all(parts: Vec<Tensor<1>>) -> Option<Tensor<1>> {
@@ -226,7 +233,14 @@ impl Recorder {
         Self {
             options,
             spectral: SpectralState::new(),
+            zeros: Vec::new(),
         }
+    }
+
+    /// A [`Tap`] for the next forward pass, with activation statistics if the options ask for
+    /// them, reusing the zero tensors of earlier steps.
+    pub fn tap(&self) -> Tap {
+        Tap::with_zeros(self.options.activation_stats, self.zeros.clone())
     }
 
     /// The options.
@@ -237,6 +251,11 @@ impl Recorder {
     /// Queues every per-layer reduction of the step on the device. `tap` is the observer the
     /// forward pass ran with, `loss` the scalar loss, `grads` the result of `loss.backward()`
     /// (read without being consumed).
+    ///
+    /// The layers' reductions are independent of each other, and on the CPU backends most of
+    /// them are too small for the backend to spread over its threads, so they run in parallel
+    /// across layers (rayon); each is computed the same way whichever thread runs it, so the
+    /// results do not depend on the schedule.
     pub fn after_backward<N: Network>(
         &mut self,
         net: &N,
@@ -244,6 +263,10 @@ impl Recorder {
         loss: &Tensor<1>,
         grads: &Gradients,
     ) -> PendingStep {
+        let reducer = Reducer::for_device(&loss.device());
+        if tap.zeros.len() > self.zeros.len() {
+            self.zeros = tap.zeros.clone();
+        }
         let mut batch = ScalarBatch::default();
         let loss_at = batch.push(loss.clone().inner().reshape([1]));
 
@@ -251,77 +274,108 @@ impl Recorder {
         let all = collect_params(net, Some(grads));
         let index: HashMap<ParamId, usize> =
             all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-        let grad_sq: Vec<Option<Tensor<1>>> =
-            all.iter().map(|p| p.grad.clone().map(sum_sq)).collect();
         let mut claimed = vec![false; all.len()];
 
-        let mut layers = Vec::with_capacity(net.num_layers());
+        // What each layer reduces (cheap bookkeeping, in order).
+        let mut jobs = Vec::with_capacity(net.num_layers());
         let mut slot = 0;
         for l in 1..=net.num_layers() {
-            let mut pending = PendingLayer::default();
-            if let Some(g) = tap.activation_grad(l, grads) {
-                pending.act_grad_sq = Some(batch.push(g.square().sum()));
-            }
             let mut ids = LayerIds::default();
             net.visit_layer(l, &mut ids);
-            let mut weight_grads = Vec::new();
-            let mut bias_grads = Vec::new();
-            let mut weights: Vec<&CollectedParam> = Vec::new();
+            let mut params = Vec::new();
             for id in &ids.0 {
                 let Some(&i) = index.get(id) else { continue };
                 claimed[i] = true;
-                let param = &all[i];
-                if let Some(g) = &grad_sq[i] {
-                    if param.rank == 2 {
-                        weight_grads.push(g.clone());
-                    } else {
-                        bias_grads.push(g.clone());
-                    }
-                }
-                if param.rank == 2 && param.grad.is_some() {
-                    weights.push(param);
-                }
+                params.push(i);
             }
-            pending.weight_grad_sq = add_all(weight_grads).map(|t| batch.push(t));
-            pending.bias_grad_sq = add_all(bias_grads).map(|t| batch.push(t));
-            if self.options.weight_norms && !weights.is_empty() {
-                let sq = add_all(weights.iter().map(|p| sum_sq(p.value.clone())).collect());
-                pending.old_sq = sq.clone();
-                pending.weight_sq = sq.map(|t| batch.push(t));
-                for p in &weights {
-                    if let Some(m) = &p.matrix {
-                        pending
-                            .spectral
-                            .push(batch.push(self.spectral.estimate(slot, m)));
+            let weights: Vec<usize> = params
+                .iter()
+                .copied()
+                .filter(|&i| all[i].rank == 2 && all[i].grad.is_some())
+                .collect();
+            let mut spectral = Vec::new();
+            if self.options.weight_norms {
+                for &i in &weights {
+                    if all[i].matrix.is_some() {
+                        spectral.push((i, slot, self.spectral.take(slot)));
                         slot += 1;
                     }
                 }
             }
-            if self.options.update_ratios {
-                pending.weight_paths = weights.iter().map(|p| p.path.clone()).collect();
-                pending.old_weights = weights.iter().filter_map(|p| p.matrix.clone()).collect();
+            jobs.push(LayerJob {
+                act_grad: tap.activation_grad(l, grads),
+                params,
+                weights,
+                spectral,
+                output: tap
+                    .outputs
+                    .get(l - 1)
+                    .map(|h| (h.clone(), tap.activations.get(l - 1).copied().flatten())),
+            });
+        }
+
+        // The reductions themselves, in parallel across layers.
+        let weight_norms = self.options.weight_norms;
+        // One row of ones for every layer's column sums (all layers see the same batch).
+        let ones = match (reducer, tap.outputs.first()) {
+            (Reducer::Matmul, Some(h)) => Some(Tensor::<2>::ones([1, h.dims()[0]], &h.device())),
+            _ => None,
+        };
+        let done: Vec<LayerSums> = jobs
+            .into_par_iter()
+            .map(|job| job.reduce(&all, reducer, weight_norms, ones.as_ref()))
+            .collect();
+
+        // Into the scalar batch, in layer order.
+        let mut layers = Vec::with_capacity(done.len());
+        let mut grad_parts = Vec::new();
+        for sums in done {
+            let mut pending = PendingLayer {
+                act_grad_sq: sums.act_grad_sq.map(|t| batch.push(t)),
+                ..PendingLayer::default()
+            };
+            grad_parts.extend(sums.weight_grad_sq.clone());
+            grad_parts.extend(sums.bias_grad_sq.clone());
+            pending.weight_grad_sq = sums.weight_grad_sq.map(|t| batch.push(t));
+            pending.bias_grad_sq = sums.bias_grad_sq.map(|t| batch.push(t));
+            pending.old_sq = sums.weight_sq.clone();
+            pending.weight_sq = sums.weight_sq.map(|t| batch.push(t));
+            for (slot, step) in sums.spectral {
+                self.spectral.put(slot, step.v);
+                let u = batch.push(step.u_sq);
+                let z = batch.push(step.z_sq);
+                pending.spectral.push((u, z));
             }
-            if let Some(stats) = tap.stats.get(l - 1) {
-                pending.sums = Some(batch.push(stats.sums.clone()));
+            if self.options.update_ratios {
+                for &i in &sums.weights {
+                    if let Some(m) = &all[i].matrix {
+                        pending.weight_ids.push(all[i].id);
+                        pending.old_weights.push(m.clone());
+                    }
+                }
+            }
+            if let Some((stats, output)) = sums.stats {
+                pending.sums = Some((batch.push(stats.sum), batch.push(stats.centred_sq)));
                 pending.numel = stats.numel;
-                pending.saturated = stats.saturated.clone().map(|t| batch.push(t));
-                pending.alive = stats.alive.clone().map(|t| batch.push(t));
+                pending.saturated = stats.saturated.map(|t| batch.push(t));
+                pending.alive = stats.relu_column_sums.map(|t| batch.push(t));
                 pending.units = stats.units;
-                pending.output = Some(stats.output.clone());
+                pending.output = Some(output);
             }
             layers.push(pending);
         }
 
-        let unclaimed: Vec<Tensor<1>> = grad_sq
+        let unclaimed: Vec<Tensor<1>> = all
             .iter()
             .zip(&claimed)
             .filter(|(_, c)| !**c)
-            .filter_map(|(g, _)| g.clone())
+            .filter_map(|(p, _)| p.grad.clone().map(|g| reducer.sum_sq(g)))
             .collect();
         let other = add_all(unclaimed);
         let other_grad_sq = other.clone().map(|t| batch.push(t));
-        let total = add_all(grad_sq.into_iter().flatten().collect())
-            .unwrap_or_else(|| Tensor::zeros([1], &loss.device().inner()));
+        grad_parts.extend(other);
+        let total =
+            add_all(grad_parts).unwrap_or_else(|| Tensor::zeros([1], &loss.device().inner()));
         let grad_norm_sq_at = batch.push(total.clone());
         PendingStep {
             batch,
@@ -331,6 +385,82 @@ impl Recorder {
             layers,
             other_grad_sq,
             update_ratios: self.options.update_ratios,
+            reducer,
+        }
+    }
+}
+
+/// One layer's share of a recorded step: indices into the step's collected parameters, and the
+/// tensors to reduce.
+struct LayerJob {
+    act_grad: Option<Tensor<2>>,
+    params: Vec<usize>,
+    weights: Vec<usize>,
+    /// (parameter, power-iteration slot, previous singular vector)
+    spectral: Vec<(usize, usize, Option<Tensor<2>>)>,
+    output: Option<(Tensor<2>, Option<gradscope_model::Activation>)>,
+}
+
+/// The queued reductions of one layer.
+struct LayerSums {
+    act_grad_sq: Option<Tensor<1>>,
+    weight_grad_sq: Option<Tensor<1>>,
+    bias_grad_sq: Option<Tensor<1>>,
+    weight_sq: Option<Tensor<1>>,
+    weights: Vec<usize>,
+    /// (slot, σ estimate, next singular vector)
+    spectral: Vec<(usize, crate::spectral::PowerStep)>,
+    stats: Option<(LayerStats, Tensor<2>)>,
+}
+
+impl LayerJob {
+    fn reduce(
+        self,
+        all: &[CollectedParam],
+        r: Reducer,
+        weight_norms: bool,
+        ones: Option<&Tensor<2>>,
+    ) -> LayerSums {
+        let mut weight_grads = Vec::new();
+        let mut bias_grads = Vec::new();
+        for &i in &self.params {
+            if let Some(g) = &all[i].grad {
+                let sq = r.sum_sq(g.clone());
+                if all[i].rank == 2 {
+                    weight_grads.push(sq);
+                } else {
+                    bias_grads.push(sq);
+                }
+            }
+        }
+        let weight_sq = if weight_norms && !self.weights.is_empty() {
+            add_all(
+                self.weights
+                    .iter()
+                    .map(|&i| r.sum_sq(all[i].value.clone()))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let spectral = self
+            .spectral
+            .into_iter()
+            .filter_map(|(i, slot, previous)| {
+                let m = all[i].matrix.as_ref()?;
+                Some((slot, power_iteration(m, previous, r)))
+            })
+            .collect();
+        LayerSums {
+            act_grad_sq: self.act_grad.map(|g| r.sum_sq(g)),
+            weight_grad_sq: add_all(weight_grads),
+            bias_grad_sq: add_all(bias_grads),
+            weight_sq,
+            weights: self.weights,
+            spectral,
+            stats: self
+                .output
+                .map(|(h, activation)| (layer_stats(h.clone(), activation, r, ones), h)),
         }
     }
 }
@@ -338,10 +468,12 @@ impl Recorder {
 /// The global squared gradient norm of every parameter of `net`, on the device (for clipping on
 /// steps that are not recorded).
 pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
+    let params = collect_params(net, Some(grads));
+    let reducer = Reducer::for_device(&params.first()?.value.device());
     add_all(
-        collect_params(net, Some(grads))
+        params
             .into_iter()
-            .filter_map(|p| p.grad.map(sum_sq))
+            .filter_map(|p| p.grad.map(|g| reducer.sum_sq(g)))
             .collect(),
     )
 }
@@ -356,31 +488,53 @@ impl PendingStep {
     /// step, if there was one), then one read-back of every scalar.
     pub fn finish<N: Network>(mut self, net_after: Option<&N>) -> StepMeasure {
         if let (true, Some(net)) = (self.update_ratios, net_after) {
-            for (l, pending) in self.layers.iter_mut().enumerate() {
+            // Pair every weight before the step with itself after it (cheap, in order) ...
+            let mut pairs: Vec<(usize, Vec<(Tensor<2>, Tensor<2>)>)> = Vec::new();
+            for (l, pending) in self.layers.iter().enumerate() {
                 if pending.old_weights.is_empty() {
                     continue;
                 }
                 let mut now = ParamCollector::new(None);
                 net.visit_layer(l + 1, &mut now);
-                let new: HashMap<&str, &Tensor<2>> = now
+                let new: HashMap<ParamId, &Tensor<2>> = now
                     .params
                     .iter()
-                    .filter_map(|p| p.matrix.as_ref().map(|m| (p.path.as_str(), m)))
+                    .filter_map(|p| p.matrix.as_ref().map(|m| (p.id, m)))
                     .collect();
-                let mut delta = Vec::new();
-                let mut old = Vec::new();
-                for (path, w_old) in pending.weight_paths.iter().zip(&pending.old_weights) {
-                    if let Some(w_new) = new.get(path.as_str()) {
-                        // A non-finite new weight shows up as a non-finite delta.
-                        let d = (*w_new).clone().sub(w_old.clone());
-                        delta.push(d.square().sum());
-                        if pending.old_sq.is_none() {
-                            old.push(w_old.clone().square().sum());
+                let layer_pairs = pending
+                    .weight_ids
+                    .iter()
+                    .zip(&pending.old_weights)
+                    .filter_map(|(id, w_old)| {
+                        new.get(id).map(|w_new| ((*w_new).clone(), w_old.clone()))
+                    })
+                    .collect();
+                pairs.push((l, layer_pairs));
+            }
+            // ... then reduce ‖ΔW‖² (and ‖W‖² where the weight norms did not) across layers in
+            // parallel.
+            let reducer = self.reducer;
+            let layers = &self.layers;
+            let sums: Vec<(usize, Option<Tensor<1>>, Option<Tensor<1>>)> = pairs
+                .into_par_iter()
+                .map(|(l, pairs)| {
+                    let need_old = layers[l].old_sq.is_none();
+                    let mut delta = Vec::new();
+                    let mut old = Vec::new();
+                    for (w_new, w_old) in pairs {
+                        if need_old {
+                            old.push(reducer.sum_sq(w_old.clone()));
                         }
+                        // A non-finite new weight shows up as a non-finite delta.
+                        delta.push(reducer.sum_sq(w_new.sub(w_old)));
                     }
-                }
-                let old = pending.old_sq.clone().or_else(|| add_all(old));
-                if let (Some(d), Some(o)) = (add_all(delta), old) {
+                    (l, add_all(delta), add_all(old))
+                })
+                .collect();
+            for (l, delta, old) in sums {
+                let pending = &mut self.layers[l];
+                let old = pending.old_sq.clone().or(old);
+                if let (Some(d), Some(o)) = (delta, old) {
                     let d_at = self.batch.push(d);
                     let o_at = self.batch.push(o);
                     pending.update = Some((d_at, o_at));
@@ -399,8 +553,12 @@ impl PendingStep {
                     weight_grad_norm: p.weight_grad_sq.map(|i| at(i).sqrt()),
                     bias_grad_norm: p.bias_grad_sq.map(|i| at(i).sqrt()),
                     weight_norm: p.weight_sq.map(|i| at(i).sqrt()),
-                    spectral_norm: (!p.spectral.is_empty())
-                        .then(|| p.spectral.iter().map(|&i| at(i)).product()),
+                    spectral_norm: (!p.spectral.is_empty()).then(|| {
+                        p.spectral
+                            .iter()
+                            .map(|&(u, z)| sigma(at(u), at(z)))
+                            .product()
+                    }),
                     ..LayerMeasure::default()
                 };
                 if let Some((d, o)) = p.update {
@@ -408,9 +566,9 @@ impl PendingStep {
                     m.update_ratio = Some(d.sqrt() / o.sqrt());
                     m.weight_after_finite = Some(d.is_finite());
                 }
-                if let Some(i) = p.sums {
-                    let n = p.numel as f64;
-                    let (mean, var) = (at(i), at(i + 1));
+                if let Some((sum, centred)) = p.sums {
+                    let n = p.numel.max(1) as f64;
+                    let (mean, var) = (at(sum) / n, at(centred) / n);
                     m.act_mean = Some(mean);
                     m.act_std = Some(var.sqrt());
                     let finite = mean.is_finite() && var.is_finite();
@@ -420,7 +578,10 @@ impl PendingStep {
                         (false, None) => p.numel as u64,
                     });
                     m.act_saturated = p.saturated.map(|j| at(j) / n);
-                    m.act_dead = p.alive.map(|j| 1.0 - at(j) / p.units as f64);
+                    m.act_dead = p.alive.map(|start| {
+                        let alive = (start..start + p.units).filter(|&j| at(j) > 0.0).count();
+                        1.0 - alive as f64 / p.units.max(1) as f64
+                    });
                 }
                 m
             })

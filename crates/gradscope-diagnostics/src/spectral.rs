@@ -7,6 +7,8 @@
 
 use burn::tensor::{Device, Distribution, Tensor};
 
+use crate::reduce::Reducer;
+
 /// Iterations used the first time a matrix is seen (cold start).
 pub const COLD_ITERATIONS: usize = 30;
 /// Iterations per step afterwards (warm start): the previous step's vector is already close, and
@@ -32,28 +34,77 @@ impl SpectralState {
     /// The start vector of a cold slot is deterministic (all ones plus nothing random), so that
     /// recording never consumes the backend's random stream and runs stay reproducible.
     pub fn estimate(&mut self, slot: usize, w: &Tensor<2>) -> Tensor<1> {
+        self.estimate_with(slot, w, Reducer::for_device(&w.device()))
+    }
+
+    /// [`SpectralState::estimate`] with the matrix-vector products written as `reducer` says.
+    pub fn estimate_with(&mut self, slot: usize, w: &Tensor<2>, reducer: Reducer) -> Tensor<1> {
+        let previous = self.take(slot);
+        let step = power_iteration(w, previous, reducer);
+        self.put(slot, step.v);
+        step.z_sq.sqrt().div(step.u_sq.sqrt().add_scalar(1e-30))
+    }
+
+    /// Removes and returns the vector of `slot` (to iterate on it elsewhere, such as on another
+    /// thread); [`SpectralState::put`] stores the next one.
+    pub(crate) fn take(&mut self, slot: usize) -> Option<Tensor<2>> {
+        self.vectors.get_mut(slot).and_then(Option::take)
+    }
+
+    /// Stores the vector of `slot`.
+    pub(crate) fn put(&mut self, slot: usize, v: Tensor<2>) {
         if self.vectors.len() <= slot {
             self.vectors.resize(slot + 1, None);
         }
-        let [_, cols] = w.dims();
-        let device = w.device();
-        let (mut v, iterations) = match self.vectors[slot].take() {
-            Some(v) if v.dims() == [cols, 1] => (v, WARM_ITERATIONS),
-            _ => (start_vector(cols, &device), COLD_ITERATIONS),
-        };
-        let wt = w.clone().transpose();
-        let mut sigma = Tensor::<1>::zeros([1], &device);
-        for _ in 0..iterations {
-            let u = w.clone().matmul(v.clone()); // [rows, 1]
-            let u_norm = u.clone().square().sum().sqrt();
-            let u = u.div(u_norm.clone().reshape([1, 1]).add_scalar(1e-30));
-            let z = wt.clone().matmul(u); // [cols, 1] = Wᵀu = σ v
-            sigma = z.clone().square().sum().sqrt();
-            v = z.div(sigma.clone().reshape([1, 1]).add_scalar(1e-30));
-        }
         self.vectors[slot] = Some(v);
-        sigma
     }
+}
+
+/// The last iteration of a power iteration, for v the current unit vector: ‖u‖² with u = W·v,
+/// ‖z‖² with z = Wᵀ·u, and the next vector z/‖z‖. The estimate is σ = ‖z‖/‖u‖ (= ‖Wᵀû‖), which
+/// the recorder finishes on the host ([`sigma`]) to spare the device a few tiny operations.
+pub(crate) struct PowerStep {
+    pub u_sq: Tensor<1>,
+    pub z_sq: Tensor<1>,
+    pub v: Tensor<2>,
+}
+
+/// σ from the read-back squared norms of a [`PowerStep`] (0 for a zero matrix; non-finite when
+/// the matrix is).
+pub(crate) fn sigma(u_sq: f64, z_sq: f64) -> f64 {
+    if u_sq == 0.0 && z_sq == 0.0 {
+        0.0
+    } else {
+        z_sq.sqrt() / u_sq.sqrt()
+    }
+}
+
+/// Power iteration on `w` from `previous` (warm: [`WARM_ITERATIONS`]) or from a fixed start
+/// vector (cold: [`COLD_ITERATIONS`]).
+pub(crate) fn power_iteration(
+    w: &Tensor<2>,
+    previous: Option<Tensor<2>>,
+    reducer: Reducer,
+) -> PowerStep {
+    let [_, cols] = w.dims();
+    let device = w.device();
+    let (mut v, iterations) = match previous {
+        Some(v) if v.dims() == [cols, 1] => (v, WARM_ITERATIONS),
+        _ => (start_vector(cols, &device), COLD_ITERATIONS),
+    };
+    let mut u_sq = Tensor::<1>::zeros([1], &device);
+    let mut z_sq = Tensor::<1>::zeros([1], &device);
+    for _ in 0..iterations {
+        let u = reducer.matvec(w.clone(), v.clone()); // [rows, 1]
+        u_sq = reducer.sum_sq(u.clone());
+        // zᵀ = uᵀW, without materialising Wᵀ.
+        let z = reducer.vecmat(u, w.clone());
+        z_sq = reducer.sum_sq(z.clone());
+        v = z
+            .div(z_sq.clone().sqrt().add_scalar(1e-30).reshape([1, 1]))
+            .reshape([cols as i64, 1]);
+    }
+    PowerStep { u_sq, z_sq, v }
 }
 
 fn start_vector(n: usize, device: &Device) -> Tensor<2> {

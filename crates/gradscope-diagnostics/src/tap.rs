@@ -9,36 +9,47 @@
 use burn::tensor::{Gradients, Tensor};
 use gradscope_model::{Activation, LayerInfo, LayerObserver};
 
+use crate::reduce::Reducer;
+
 /// Threshold of |tanh| above which a unit counts as saturated.
 pub const TANH_SATURATION: f64 = 0.99;
 /// Distance from 0 or 1 within which a sigmoid unit counts as saturated.
 pub const SIGMOID_SATURATION: f64 = 0.01;
 
-/// Device-side reductions of one layer's output, computed during the forward pass.
+/// Device-side reductions of one layer's output; the divisions and the dead-unit count are
+/// finished on the host after the read-back, which saves several tiny device operations per
+/// layer (their dispatch, not their arithmetic, is what costs at small widths).
 #[derive(Debug, Clone)]
 pub(crate) struct LayerStats {
-    /// Mean and (population) variance of h, two-pass (`[2]`): a one-pass Σh² − (Σh)²/n loses
-    /// the spread of a sigmoid layer (mean 0.5, std 10⁻³) to f32 cancellation.
-    pub sums: Tensor<1>,
+    /// Σh (`[1]`).
+    pub sum: Tensor<1>,
+    /// Σ(h − mean)² (`[1]`), two-pass: a one-pass Σh² − (Σh)²/n loses the spread of a sigmoid
+    /// layer (mean 0.5, std 10⁻³) to f32 cancellation.
+    pub centred_sq: Tensor<1>,
     /// Number of entries of h.
     pub numel: usize,
     /// Number of saturated entries, for tanh and sigmoid layers.
     pub saturated: Option<Tensor<1>>,
-    /// Number of units with a positive output somewhere in the batch, for ReLU layers.
-    pub alive: Option<Tensor<1>>,
+    /// Column sums of max(h, 0) (`[units]`), for ReLU layers: a unit is alive (positive
+    /// somewhere in the batch) exactly when its sum is positive, since a sum of non-negative
+    /// floats is 0 only when all of them are.
+    pub relu_column_sums: Option<Tensor<1>>,
     /// Number of units (columns).
     pub units: usize,
-    /// The output itself (outside autodiff), kept for an exact non-finite count when the sums
-    /// say there is something to count.
-    pub output: Tensor<2>,
 }
 
-/// The observer that taps every layer. Build one per forward pass.
+/// The observer that taps every layer. Build one per forward pass ([`crate::Recorder::tap`]
+/// builds one that reuses the zero tensors of the previous step).
 #[derive(Debug, Default)]
 pub struct Tap {
     with_stats: bool,
     leaves: Vec<Tensor<2>>,
-    pub(crate) stats: Vec<LayerStats>,
+    /// Zero tensors (outside autodiff), one per output shape seen: every leaf of that shape
+    /// wraps the same read-only buffer, so a tap costs no allocation and no memset per layer.
+    pub(crate) zeros: Vec<Tensor<2>>,
+    /// Each layer's output outside autodiff, kept for the activation statistics, which the
+    /// recorder reduces after `backward()`, in parallel across layers.
+    pub(crate) outputs: Vec<Tensor<2>>,
     pub(crate) activations: Vec<Option<Activation>>,
 }
 
@@ -47,6 +58,15 @@ impl Tap {
     pub fn new(with_stats: bool) -> Self {
         Self {
             with_stats,
+            ..Self::default()
+        }
+    }
+
+    /// A tap that starts from a cache of zero tensors (see [`crate::Recorder::tap`]).
+    pub(crate) fn with_zeros(with_stats: bool, zeros: Vec<Tensor<2>>) -> Self {
+        Self {
+            with_stats,
+            zeros,
             ..Self::default()
         }
     }
@@ -79,22 +99,39 @@ impl Tap {
 impl LayerObserver for Tap {
     fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
         if self.with_stats {
-            self.stats
-                .push(layer_stats(h.clone().inner(), info.activation));
+            self.outputs.push(h.clone().inner());
         }
         self.activations.push(info.activation);
-        let leaf = Tensor::<2>::zeros(h.dims(), &h.device()).require_grad();
+        let dims = h.dims();
+        let zero = match self.zeros.iter().find(|z| z.dims() == dims) {
+            Some(z) => z.clone(),
+            None => {
+                let z = Tensor::<2>::zeros(dims, &h.device()).inner();
+                self.zeros.push(z.clone());
+                z
+            }
+        };
+        // A fresh autodiff leaf per layer (its own gradient) over the shared zero buffer.
+        let leaf = Tensor::from_inner(zero).require_grad();
         self.leaves.push(leaf.clone());
         h.add(leaf)
     }
 }
 
-fn layer_stats(h: Tensor<2>, activation: Option<Activation>) -> LayerStats {
+/// The statistics of one layer's output `h`, queued on the device. `ones` is a `[1, batch]` row
+/// of ones made once per step for the column sums.
+pub(crate) fn layer_stats(
+    h: Tensor<2>,
+    activation: Option<Activation>,
+    r: Reducer,
+    ones: Option<&Tensor<2>>,
+) -> LayerStats {
     let [_, units] = h.dims();
     let numel = h.shape().num_elements();
-    let mean = h.clone().mean();
-    let var = h.clone().sub(mean.clone().reshape([1, 1])).square().mean();
-    let sums = Tensor::cat(vec![mean, var], 0);
+    let n = numel.max(1) as f64;
+    let sum = r.column_sums_with(h.clone(), ones).sum();
+    let mean = sum.clone().div_scalar(n).reshape([1, 1]);
+    let centred_sq = r.sum_sq(h.clone().sub(mean));
     let saturated = match activation {
         Some(Activation::Tanh) => Some(h.clone().abs().greater_elem(TANH_SATURATION).float().sum()),
         Some(Activation::Sigmoid) => Some(
@@ -106,17 +143,20 @@ fn layer_stats(h: Tensor<2>, activation: Option<Activation>) -> LayerStats {
         ),
         _ => None,
     };
-    let alive = match activation {
-        Some(a) if a.can_die() => Some(h.clone().max_dim(0).greater_elem(0.0).float().sum()),
+    let relu_column_sums = match activation {
+        Some(a) if a.can_die() => Some(
+            r.column_sums_with(h.clone().clamp_min(0.0), ones)
+                .reshape([units as i64]),
+        ),
         _ => None,
     };
     LayerStats {
-        sums,
+        sum,
+        centred_sq,
         numel,
         saturated,
-        alive,
+        relu_column_sums,
         units,
-        output: h,
     }
 }
 

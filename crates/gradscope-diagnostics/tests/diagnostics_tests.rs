@@ -338,3 +338,159 @@ fn first_nonfinite_names_the_producing_layer() {
     }
     assert!(m.layers[nf.layer - 1].act_nonfinite.unwrap() > 0);
 }
+
+/// Keeps every layer's output (outside autodiff), to recompute the statistics on the host.
+#[derive(Default)]
+struct Keep(Vec<Vec<f64>>);
+
+impl gradscope_model::LayerObserver for Keep {
+    fn observe(&mut self, _: gradscope_model::LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
+        self.0.push(host(h.clone().inner()));
+        h
+    }
+}
+
+fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Every per-layer quantity of a full recorded step (with an SGD step) equals its float64
+/// recomputation on the host, layer by layer, on every CPU backend: flex reduces through matrix
+/// products and ndarray element-wise (`Reducer`), and both reduce the layers in parallel. The
+/// f32 sums run over at most 16·64 = 1024 terms, so 1e-4 relative is a wide bound; the spectral
+/// norm is a 30-iteration cold power iteration against an exact f64 one, so 2e-2 as in the
+/// spectral module's own test.
+#[test]
+fn recorded_step_matches_host_recomputation_on_every_backend() {
+    use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+    use gradscope_diagnostics::Recorder;
+    use gradscope_model::{BackendKind, ParamCollector};
+
+    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+        let d = kind.autodiff_device();
+        d.seed(9);
+        let mut cfg = mlp(
+            64,
+            5,
+            Activation::Relu,
+            WeightInit::new(InitKind::HeNormal, 1.0),
+        );
+        cfg.bias = true;
+        cfg.sigma_b = 0.3;
+        let net = ModelSpec::Mlp(cfg).init(&d);
+        let x = Tensor::<2>::random([16, 64], Distribution::Normal(0.0, 1.0), &d);
+        let mut keep = Keep::default();
+        net.forward_observed(x.clone(), &ForwardCtx::PROBE, &mut keep);
+
+        let mut recorder = Recorder::new(RecordOptions::default());
+        let mut tap = recorder.tap();
+        let loss = net
+            .forward_observed(x, &ForwardCtx::PROBE, &mut tap)
+            .square()
+            .mean();
+        let grads = loss.backward();
+        let act_grads: Vec<Vec<f64>> = (1..=net.num_layers())
+            .map(|l| host(tap.activation_grad(l, &grads).unwrap()))
+            .collect();
+        fn layer_params(
+            n: &gradscope_model::AnyNet,
+            l: usize,
+            g: Option<&burn::tensor::Gradients>,
+        ) -> Vec<gradscope_model::CollectedParam> {
+            let mut c = ParamCollector::new(g);
+            n.visit_layer(l, &mut c);
+            c.params
+        }
+        let before: Vec<_> = (1..=net.num_layers())
+            .map(|l| layer_params(&net, l, Some(&grads)))
+            .collect();
+        let pending = recorder.after_backward(&net, &tap, &loss, &grads);
+        let gp = GradientsParams::from_grads(grads, &net);
+        let mut sgd: ModuleOptimizer = SgdConfig::new().init();
+        let stepped = sgd.step(0.1, net, gp);
+        let m = pending.finish(Some(&stepped));
+
+        let close = |what: &str, l: usize, got: Option<f64>, want: f64, rel: f64| {
+            let got = got.unwrap_or_else(|| panic!("{kind} layer {l}: {what} missing"));
+            assert!(
+                (got - want).abs() <= rel * want.abs() + 1e-12,
+                "{kind} layer {l}: {what} = {got}, host {want}"
+            );
+        };
+        for (i, lm) in m.layers.iter().enumerate() {
+            let l = i + 1;
+            let h = &keep.0[i];
+            let n = h.len() as f64;
+            let mean = h.iter().sum::<f64>() / n;
+            let std = (h.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            close("act_mean", l, lm.act_mean, mean, 1e-4);
+            close("act_std", l, lm.act_std, std, 1e-4);
+            let units = 64;
+            let alive = (0..units)
+                .filter(|&u| (0..16).any(|b| h[b * units + u] > 0.0))
+                .count();
+            close(
+                "act_dead",
+                l,
+                lm.act_dead,
+                1.0 - alive as f64 / units as f64,
+                1e-9,
+            );
+            close(
+                "act_grad_norm",
+                l,
+                lm.act_grad_norm,
+                norm(&act_grads[i]),
+                1e-4,
+            );
+            let w = before[i].iter().find(|p| p.rank == 2).unwrap();
+            let b = before[i].iter().find(|p| p.rank == 1).unwrap();
+            let wv = host(w.value.clone());
+            close(
+                "weight_grad_norm",
+                l,
+                lm.weight_grad_norm,
+                norm(&host(w.grad.clone().unwrap())),
+                1e-4,
+            );
+            close(
+                "bias_grad_norm",
+                l,
+                lm.bias_grad_norm,
+                norm(&host(b.grad.clone().unwrap())),
+                1e-4,
+            );
+            close("weight_norm", l, lm.weight_norm, norm(&wv), 1e-4);
+            let after = layer_params(&stepped, l, None);
+            let wa = host(after.iter().find(|p| p.rank == 2).unwrap().value.clone());
+            let delta: Vec<f64> = wa.iter().zip(&wv).map(|(a, b)| a - b).collect();
+            close(
+                "update_ratio",
+                l,
+                lm.update_ratio,
+                norm(&delta) / norm(&wv),
+                1e-3,
+            );
+            // Exact largest singular value by f64 power iteration on WᵀW (1000 iterations).
+            let [rows, cols] = w.matrix.as_ref().unwrap().dims();
+            let mut v = vec![1.0; cols];
+            let mut sigma = 0.0;
+            for _ in 0..1000 {
+                let u: Vec<f64> = (0..rows)
+                    .map(|r| (0..cols).map(|c| wv[r * cols + c] * v[c]).sum())
+                    .collect();
+                let z: Vec<f64> = (0..cols)
+                    .map(|c| (0..rows).map(|r| wv[r * cols + c] * u[r]).sum())
+                    .collect();
+                sigma = (norm(&z) / norm(&v)).sqrt();
+                let nz = norm(&z);
+                v = z.iter().map(|x| x / nz).collect();
+            }
+            close("spectral_norm", l, lm.spectral_norm, sigma, 2e-2);
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::time::Instant;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use gradscope_data::SeededRng;
-use gradscope_diagnostics::{RecordOptions, Recorder, Tap};
+use gradscope_diagnostics::{RecordOptions, Recorder};
 use gradscope_model::{
     Activation, AnyNet, BackendKind, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network,
     NoObserver, WeightInit, loss,
@@ -150,7 +150,7 @@ impl Bench {
                 (value, self.optim.step(1e-3, model, gp))
             }
             BenchMode::Gradnorms | BenchMode::Full => {
-                let mut tap = Tap::new(self.cell.mode == BenchMode::Full);
+                let mut tap = self.recorder.tap();
                 let out = if self.cell.mode == BenchMode::Full {
                     model.forward_observed(x, &ForwardCtx::TRAIN, &mut tap)
                 } else {

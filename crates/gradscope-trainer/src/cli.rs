@@ -17,7 +17,7 @@ use crate::output::Status;
 #[derive(Debug, Parser)]
 #[command(name = "gradscope", version, about, long_about = None)]
 pub struct Cli {
-    /// Compute backend, overriding the config's `device` (ndarray, flex; GPU with a cargo feature).
+    /// Compute backend, overriding the config's `device` (flex, ndarray; GPU with a cargo feature).
     #[arg(long, global = true, value_name = "BACKEND")]
     pub device: Option<String>,
     /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.

@@ -23,7 +23,7 @@ use gradscope_config::{ConfigError, Experiment, config_hash, to_toml};
 use gradscope_data::{Dataset, Targets, Task};
 use gradscope_diagnostics::{
     DiagnosisContext, EvalRecord, NonFinite, Real, RecordOptions, Recorder, RunKind, StepRecord,
-    Tap, diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
+    diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
 };
 use gradscope_model::{AnyNet, ForwardCtx, ModelSpec, Network};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -319,7 +319,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         // The baseline: same batch, no update.
         if let Some(arm) = base.as_mut() {
             let value = if record_now {
-                let mut tap = Tap::new(true);
+                let mut tap = arm.recorder.tap();
                 let out = arm
                     .model
                     .forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
@@ -343,7 +343,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         // The real run.
         let model = real.model.clone();
         let (value, nonfinite) = if record_now {
-            let mut tap = Tap::new(true);
+            let mut tap = real.recorder.tap();
             let out = model.forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
             let l = loss.compute(out, &b.target);
             let grads = l.backward();

@@ -127,15 +127,25 @@ fn pure_noise_is_indistinguishable() {
 }
 
 /// Same config and seeds: byte-identical metrics.jsonl, and a summary identical but for its
-/// timing fields, on 1 and 2 threads alike.
+/// timing fields, on 1 and 2 threads alike, on the default backend (flex) and on ndarray. The
+/// width (256) is large enough that the backends split the matrix products over both threads,
+/// and the recorder's per-layer reductions run in parallel.
 #[test]
 fn reruns_are_byte_identical_across_thread_counts() {
+    for device in ["flex", "ndarray"] {
+        reruns_identical_on(device);
+    }
+}
+
+fn reruns_identical_on(device: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = repo().join("configs/digits-residual-norm.toml");
     let mut outputs = Vec::new();
     for (out, threads) in [("a", "2"), ("b", "2"), ("c", "1")] {
         let o = gradscope(
             &[
+                "--device",
+                device,
                 "run",
                 path.to_str().unwrap(),
                 "--out",
@@ -144,6 +154,8 @@ fn reruns_are_byte_identical_across_thread_counts() {
                 "--no-report",
                 "--threads",
                 threads,
+                "--set",
+                "model.width=256",
                 "--set",
                 "train.steps=40",
                 "--set",
@@ -168,14 +180,14 @@ fn reruns_are_byte_identical_across_thread_counts() {
     assert!(!outputs[0].0.is_empty());
     assert_eq!(
         outputs[0].0, outputs[1].0,
-        "metrics.jsonl differs between identical runs"
+        "{device}: metrics.jsonl differs between identical runs"
     );
     assert_eq!(
         outputs[0].1, outputs[1].1,
-        "summary.json differs beyond timing"
+        "{device}: summary.json differs beyond timing"
     );
     assert_eq!(
         outputs[0].0, outputs[2].0,
-        "metrics.jsonl differs between 1 and 2 threads"
+        "{device}: metrics.jsonl differs between 1 and 2 threads"
     );
 }

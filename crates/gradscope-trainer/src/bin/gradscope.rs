@@ -1,5 +1,6 @@
 //! The `gradscope` command: see `gradscope --help`.
 
 fn main() {
+    gradscope_trainer::alloc::tune_allocator();
     std::process::exit(gradscope_trainer::cli::main());
 }
