@@ -490,10 +490,14 @@ impl PendingStep {
         if let (true, Some(net)) = (self.update_ratios, net_after) {
             // Pair every weight before the step with itself after it (cheap, in order) ...
             let mut pairs: Vec<(usize, Vec<(Tensor<2>, Tensor<2>)>)> = Vec::new();
-            for (l, pending) in self.layers.iter().enumerate() {
+            for (l, pending) in self.layers.iter_mut().enumerate() {
                 if pending.old_weights.is_empty() {
                     continue;
                 }
+                // Moved out, so that after the step (which wrote the new weights to new buffers)
+                // the old ones are referenced only here and the subtraction below reuses their
+                // memory instead of allocating.
+                let olds = std::mem::take(&mut pending.old_weights);
                 let mut now = ParamCollector::new(None);
                 net.visit_layer(l + 1, &mut now);
                 let new: HashMap<ParamId, &Tensor<2>> = now
@@ -504,10 +508,8 @@ impl PendingStep {
                 let layer_pairs = pending
                     .weight_ids
                     .iter()
-                    .zip(&pending.old_weights)
-                    .filter_map(|(id, w_old)| {
-                        new.get(id).map(|w_new| ((*w_new).clone(), w_old.clone()))
-                    })
+                    .zip(olds)
+                    .filter_map(|(id, w_old)| new.get(id).map(|w_new| ((*w_new).clone(), w_old)))
                     .collect();
                 pairs.push((l, layer_pairs));
             }
@@ -525,8 +527,9 @@ impl PendingStep {
                         if need_old {
                             old.push(reducer.sum_sq(w_old.clone()));
                         }
-                        // A non-finite new weight shows up as a non-finite delta.
-                        delta.push(reducer.sum_sq(w_new.sub(w_old)));
+                        // A non-finite new weight shows up as a non-finite delta. `w_old` first:
+                        // it is the operand the backend can overwrite in place.
+                        delta.push(reducer.sum_sq(w_old.sub(w_new)));
                     }
                     (l, add_all(delta), add_all(old))
                 })

@@ -30,9 +30,9 @@ pub(crate) struct LayerStats {
     pub numel: usize,
     /// Number of saturated entries, for tanh and sigmoid layers.
     pub saturated: Option<Tensor<1>>,
-    /// Column sums of max(h, 0) (`[units]`), for ReLU layers: a unit is alive (positive
-    /// somewhere in the batch) exactly when its sum is positive, since a sum of non-negative
-    /// floats is 0 only when all of them are.
+    /// Column sums of h (`[units]`), for ReLU layers: their output is non-negative, so a unit is
+    /// alive (positive somewhere in the batch) exactly when its column sum is positive, a sum of
+    /// non-negative floats being 0 only when all of them are.
     pub relu_column_sums: Option<Tensor<1>>,
     /// Number of units (columns).
     pub units: usize,
@@ -98,9 +98,6 @@ impl Tap {
 
 impl LayerObserver for Tap {
     fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
-        if self.with_stats {
-            self.outputs.push(h.clone().inner());
-        }
         self.activations.push(info.activation);
         let dims = h.dims();
         let zero = match self.zeros.iter().find(|z| z.dims() == dims) {
@@ -114,7 +111,14 @@ impl LayerObserver for Tap {
         // A fresh autodiff leaf per layer (its own gradient) over the shared zero buffer.
         let leaf = Tensor::from_inner(zero).require_grad();
         self.leaves.push(leaf.clone());
-        h.add(leaf)
+        // `h` is usually referenced nowhere else (autodiff keeps activations' inputs, not their
+        // outputs), so the backend adds in place; the statistics then read the sum, which equals
+        // h (x + 0 = x; only the sign of a zero can change, which no statistic sees).
+        let out = h.add(leaf);
+        if self.with_stats {
+            self.outputs.push(out.clone().inner());
+        }
+        out
     }
 }
 
@@ -129,7 +133,8 @@ pub(crate) fn layer_stats(
     let [_, units] = h.dims();
     let numel = h.shape().num_elements();
     let n = numel.max(1) as f64;
-    let sum = r.column_sums_with(h.clone(), ones).sum();
+    let columns = r.column_sums_with(h.clone(), ones);
+    let sum = columns.clone().sum();
     let mean = sum.clone().div_scalar(n).reshape([1, 1]);
     let centred_sq = r.sum_sq(h.clone().sub(mean));
     let saturated = match activation {
@@ -143,11 +148,10 @@ pub(crate) fn layer_stats(
         ),
         _ => None,
     };
+    // A ReLU layer's output is non-negative (the `Block::output_activation` contract), so the
+    // column sums the mean came from also say which units are alive.
     let relu_column_sums = match activation {
-        Some(a) if a.can_die() => Some(
-            r.column_sums_with(h.clone().clamp_min(0.0), ones)
-                .reshape([units as i64]),
-        ),
+        Some(a) if a.can_die() => Some(columns.reshape([units as i64])),
         _ => None,
     };
     LayerStats {

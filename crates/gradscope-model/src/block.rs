@@ -25,6 +25,8 @@ pub trait Block: Module + ModuleDisplay {
 
     /// The activation the block's output comes out of, if any: it decides which saturation and
     /// dead-unit statistics are meaningful. `None` (the default) reports mean and spread only.
+    /// `Some(a)` promises that the output is `a`'s output as it is (not a sum or a normalisation
+    /// of it): for ReLU the recorder relies on the output being non-negative.
     fn output_activation(&self) -> Option<Activation> {
         None
     }

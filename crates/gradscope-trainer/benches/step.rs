@@ -13,8 +13,6 @@ use gradscope_model::BackendKind;
 use gradscope_trainer::bench::{Bench, default_grid};
 
 fn bench(c: &mut Criterion) {
-    // The same allocator settings as the `gradscope` binary.
-    gradscope_trainer::alloc::tune_allocator();
     let backend: BackendKind = std::env::var("GRADSCOPE_BENCH_DEVICE")
         .ok()
         .and_then(|d| d.parse().ok())

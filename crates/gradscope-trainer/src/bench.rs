@@ -39,6 +39,18 @@ pub enum BenchMode {
     Full,
 }
 
+/// A part of the `full` recording that can be left out, to see what each part costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Part {
+    /// Activation mean, spread, dead and saturated fractions.
+    ActivationStats,
+    /// Weight Frobenius and spectral norms.
+    WeightNorms,
+    /// Update-to-weight ratios.
+    UpdateRatios,
+}
+
 /// One cell of the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cell {
@@ -50,6 +62,30 @@ pub struct Cell {
     pub batch: usize,
     /// Mode.
     pub mode: BenchMode,
+    /// Parts of `full` left out (all false: everything).
+    pub skip: Skip,
+}
+
+/// Which parts of `full` are left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    /// See [`Part::ActivationStats`].
+    pub activation_stats: bool,
+    /// See [`Part::WeightNorms`].
+    pub weight_norms: bool,
+    /// See [`Part::UpdateRatios`].
+    pub update_ratios: bool,
+}
+
+impl Skip {
+    /// The parts listed.
+    pub fn of(parts: &[Part]) -> Self {
+        Self {
+            activation_stats: parts.contains(&Part::ActivationStats),
+            weight_norms: parts.contains(&Part::WeightNorms),
+            update_ratios: parts.contains(&Part::UpdateRatios),
+        }
+    }
 }
 
 /// The measurement of a cell, named like the PyTorch script's output.
@@ -63,6 +99,8 @@ pub struct CellResult {
     pub batch: usize,
     /// Mode.
     pub mode: BenchMode,
+    /// Parts of `full` left out.
+    pub skip: Skip,
     /// Backend.
     pub device: String,
     /// Compute threads (the rayon pool).
@@ -116,7 +154,11 @@ impl Bench {
         let model = ModelSpec::Mlp(config).init(&device);
         let pool = teacher_pool(cell.width, cell.batch, &device);
         let options = match cell.mode {
-            BenchMode::Full => RecordOptions::default(),
+            BenchMode::Full => RecordOptions {
+                activation_stats: !cell.skip.activation_stats,
+                weight_norms: !cell.skip.weight_norms,
+                update_ratios: !cell.skip.update_ratios,
+            },
             _ => RecordOptions {
                 activation_stats: false,
                 weight_norms: false,
@@ -238,6 +280,7 @@ pub fn run_cell(cell: Cell, backend: BackendKind, steps: usize, warmup: usize) -
         width: cell.width,
         batch: cell.batch,
         mode: cell.mode,
+        skip: cell.skip,
         device: backend.name().to_string(),
         threads: rayon::current_num_threads(),
         steps,
@@ -264,6 +307,7 @@ pub fn default_grid() -> Vec<Cell> {
                     width,
                     batch: 128,
                     mode,
+                    skip: Skip::default(),
                 });
             }
         }

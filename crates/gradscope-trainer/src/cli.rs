@@ -82,6 +82,9 @@ pub struct BenchArgs {
     /// One JSON object per cell, one per line.
     #[arg(long)]
     pub json: bool,
+    /// Parts of the `full` recording to leave out (comma-separated), to see what each costs.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub skip: Vec<crate::bench::Part>,
 }
 
 /// `gradscope report`.
@@ -464,7 +467,7 @@ fn cmd_report(cli: &Cli, a: &ReportArgs) -> Result<i32> {
 }
 
 fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
-    use crate::bench::{BenchMode, Cell, default_grid, default_steps, run_cell};
+    use crate::bench::{BenchMode, Cell, Skip, default_grid, default_steps, run_cell};
     set_threads(cli.threads.unwrap_or(0));
     let backend = backend(cli)?.unwrap_or_default();
     let cells: Vec<Cell> = match (a.depth, a.width) {
@@ -473,6 +476,7 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
             .filter(|c| a.mode.is_none_or(|m| m == c.mode))
             .map(|c| Cell {
                 batch: a.batch,
+                skip: Skip::of(&a.skip),
                 ..c
             })
             .collect(),
@@ -488,6 +492,7 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
                     width,
                     batch: a.batch,
                     mode,
+                    skip: Skip::of(&a.skip),
                 })
                 .collect()
         }

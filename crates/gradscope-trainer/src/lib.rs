@@ -8,9 +8,8 @@
 //! - [`inspect`] and [`chain`] are the `gradscope inspect` and `gradscope chain` commands;
 //! - [`sweep`] expands, runs (in parallel, resumably, sharded) and merges sweeps;
 //! - [`bench`] times training steps with and without the diagnostics (`gradscope bench`);
-//! - [`cli`] is the command line; [`alloc`] tunes the C allocator for training loops.
+//! - [`cli`] is the command line.
 
-pub mod alloc;
 pub mod batches;
 pub mod bench;
 pub mod chain;

@@ -28,7 +28,7 @@
 //! `GRADSCOPE_SHARDS`) runs the runs whose index is I modulo N; `gradscope merge` combines shard
 //! folders into one whose tables equal the unsharded sweep's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -405,7 +405,13 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
     } else {
         // Several at a time: child processes, each with cores/jobs threads, so that the runs do
         // not fight over the cores (burn's CPU backends use one global thread pool per process).
-        let queue = std::sync::Mutex::new(todo.iter());
+        // Longest first, so that no long run starts last and leaves the other cores idle at the
+        // end (results are keyed by run index, so the order changes nothing in them).
+        let order = longest_first(&todo, |r| {
+            let config = out.join("configs").join(format!("{}.toml", r.id));
+            load_config(&config, &[]).map_or(0.0, |e| estimated_cost(&e))
+        });
+        let queue = std::sync::Mutex::new(order.iter());
         std::thread::scope(|scope| {
             for _ in 0..jobs {
                 scope.spawn(|| {
@@ -450,6 +456,28 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<usize> {
         write_report(out)?;
     }
     Ok(failures.into_inner())
+}
+
+/// The runs ordered by decreasing `cost` (ties keep their order).
+fn longest_first<'a>(
+    todo: &[&'a (SweepRun, String)],
+    cost: impl Fn(&SweepRun) -> f64,
+) -> Vec<&'a (SweepRun, String)> {
+    let costs: HashMap<&str, f64> = todo.iter().map(|(r, _)| (r.id.as_str(), cost(r))).collect();
+    let mut order = todo.to_vec();
+    order.sort_by(|(a, _), (b, _)| costs[b.id.as_str()].total_cmp(&costs[a.id.as_str()]));
+    order
+}
+
+/// A run's relative cost, for scheduling: steps × batch × depth × width² (the matrix products),
+/// twice with the baseline.
+fn estimated_cost(e: &gradscope_config::Experiment) -> f64 {
+    let m = &e.raw.model;
+    let arms = if e.train.baseline { 2.0 } else { 1.0 };
+    arms * e.train.steps as f64
+        * e.train.batch_size as f64
+        * m.depth.max(1) as f64
+        * (m.width.max(1) as f64).powi(2)
 }
 
 /// Draws the plots and `report.html` of every finished run under `dir`.
@@ -648,4 +676,52 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(index: usize) -> (SweepRun, String) {
+        let run = SweepRun {
+            index,
+            id: format!("{index:04}-x"),
+            values: BTreeMap::new(),
+        };
+        (run, String::new())
+    }
+
+    /// Parallel sweeps start the most expensive runs first (so none starts last and runs alone),
+    /// equal costs in grid order.
+    #[test]
+    fn longest_runs_are_scheduled_first() {
+        let runs: Vec<(SweepRun, String)> = (0..5).map(run).collect();
+        let todo: Vec<&(SweepRun, String)> = runs.iter().collect();
+        let cost = [1.0, 50.0, 7.0, 50.0, 3.0];
+        let order = longest_first(&todo, |r| cost[r.index]);
+        let got: Vec<usize> = order.iter().map(|(r, _)| r.index).collect();
+        assert_eq!(got, vec![1, 3, 2, 4, 0]);
+    }
+
+    /// The cost grows with the work of the matrix products and doubles with the baseline.
+    #[test]
+    fn estimated_cost_follows_the_products() {
+        let load = |extra: &[&str]| {
+            let mut o: Vec<Override> = extra.iter().map(|s| Override::parse(s).unwrap()).collect();
+            o.push(Override::parse("train.steps=100").unwrap());
+            parse_config(
+                gradscope_config::DEFAULTS_TOML,
+                "d.toml",
+                Path::new("."),
+                "d",
+                &o,
+            )
+            .unwrap()
+        };
+        let base = estimated_cost(&load(&["model.depth=4", "model.width=32"]));
+        let wide = estimated_cost(&load(&["model.depth=4", "model.width=64"]));
+        let deep = estimated_cost(&load(&["model.depth=8", "model.width=32"]));
+        assert!((wide / base - 4.0).abs() < 1e-9, "{wide} {base}");
+        assert!((deep / base - 2.0).abs() < 1e-9, "{deep} {base}");
+    }
 }

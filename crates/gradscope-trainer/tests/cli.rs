@@ -229,3 +229,63 @@ fn interrupt_writes_what_is_done() {
     let metrics = std::fs::read_to_string(dir.path().join("out/metrics.jsonl")).unwrap();
     assert!(metrics.lines().count() as u64 >= done.min(2));
 }
+
+/// `gradscope bench` for one cell: one JSON line per mode with the PyTorch script's field names,
+/// on the default backend (flex). Recording changes nothing in training (the taps add exact
+/// zeros and leave parameter gradients bit-identical), so every mode ends on the same loss, bit
+/// for bit; `--skip` is reported; a half-given cell is a usage error.
+#[test]
+fn bench_cell_json_modes_and_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "bench", "--depth", "3", "--width", "16", "--batch", "8", "--steps", "4", "--warmup",
+            "1", "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = gradscope(&args, dir.path());
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let cells = run(&[]);
+    assert_eq!(cells.len(), 3);
+    for (c, mode) in cells.iter().zip(["plain", "gradnorms", "full"]) {
+        for key in [
+            "depth",
+            "width",
+            "batch",
+            "mode",
+            "device",
+            "ms_per_step_median",
+            "steps_per_s",
+            "peak_rss_mib",
+        ] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+        assert_eq!(c["mode"], mode);
+        assert_eq!(c["device"], "flex");
+        assert_eq!(
+            (c["depth"].as_u64(), c["width"].as_u64()),
+            (Some(3), Some(16))
+        );
+        assert!(num(&c["ms_per_step_median"]) > 0.0 && num(&c["steps_per_s"]) > 0.0);
+        assert!(num(&c["peak_rss_mib"]) > 0.0);
+        assert_eq!(
+            num(&c["last_loss"]).to_bits(),
+            num(&cells[0]["last_loss"]).to_bits(),
+            "{mode} trained differently from plain"
+        );
+    }
+    let skipped = run(&["--mode", "full", "--skip", "update-ratios,weight-norms"]);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["skip"]["update_ratios"], true);
+    assert_eq!(skipped[0]["skip"]["weight_norms"], true);
+    assert_eq!(skipped[0]["skip"]["activation_stats"], false);
+
+    let o = gradscope(&["bench", "--depth", "3"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    assert!(text(&o).1.contains("--depth and --width"), "{}", text(&o).1);
+}
