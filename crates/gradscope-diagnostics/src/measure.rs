@@ -408,7 +408,7 @@ struct LayerSums {
     bias_grad_sq: Option<Tensor<1>>,
     weight_sq: Option<Tensor<1>>,
     weights: Vec<usize>,
-    /// (slot, σ estimate, next singular vector)
+    /// (power-iteration slot, its last iteration)
     spectral: Vec<(usize, crate::spectral::PowerStep)>,
     stats: Option<(LayerStats, Tensor<2>)>,
 }
