@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
-use gradscope_model::{CollectedParam, Network, ParamCollector, collect_params};
+use gradscope_model::{CollectedParam, Network, collect_params};
 
 use gradscope_record::{LayerSeries, Real, RunKind, SCHEMA_VERSION, StepRecord};
 
@@ -211,6 +211,21 @@ struct LayerIds(Vec<ParamId>);
 impl ModuleVisitor for LayerIds {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         self.0.push(param.id);
+    }
+}
+
+/// Collects a layer's weight matrices by id, outside autodiff, and nothing else (no paths, no
+/// flattened copies): what the update ratios need of the network after the step.
+#[derive(Default)]
+struct LayerMatrices(HashMap<ParamId, Tensor<2>>);
+
+impl ModuleVisitor for LayerMatrices {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if D == 2 {
+            let w = param.val().inner();
+            let rows = w.dims()[0] as i64;
+            self.0.insert(param.id, w.reshape([rows, -1]));
+        }
     }
 }
 
@@ -498,18 +513,13 @@ impl PendingStep {
                 // the old ones are referenced only here and the subtraction below reuses their
                 // memory instead of allocating.
                 let olds = std::mem::take(&mut pending.old_weights);
-                let mut now = ParamCollector::new(None);
-                net.visit_layer(l + 1, &mut now);
-                let new: HashMap<ParamId, &Tensor<2>> = now
-                    .params
-                    .iter()
-                    .filter_map(|p| p.matrix.as_ref().map(|m| (p.id, m)))
-                    .collect();
+                let mut new = LayerMatrices::default();
+                net.visit_layer(l + 1, &mut new);
                 let layer_pairs = pending
                     .weight_ids
                     .iter()
                     .zip(olds)
-                    .filter_map(|(id, w_old)| new.get(id).map(|w_new| ((*w_new).clone(), w_old)))
+                    .filter_map(|(id, w_old)| new.0.remove(id).map(|w_new| (w_new, w_old)))
                     .collect();
                 pairs.push((l, layer_pairs));
             }

@@ -34,13 +34,8 @@ impl SpectralState {
     /// The start vector of a cold slot is deterministic (all ones plus nothing random), so that
     /// recording never consumes the backend's random stream and runs stay reproducible.
     pub fn estimate(&mut self, slot: usize, w: &Tensor<2>) -> Tensor<1> {
-        self.estimate_with(slot, w, Reducer::for_device(&w.device()))
-    }
-
-    /// [`SpectralState::estimate`] with the matrix-vector products written as `reducer` says.
-    pub fn estimate_with(&mut self, slot: usize, w: &Tensor<2>, reducer: Reducer) -> Tensor<1> {
         let previous = self.take(slot);
-        let step = power_iteration(w, previous, reducer);
+        let step = power_iteration(w, previous, Reducer::for_device(&w.device()));
         self.put(slot, step.v);
         step.z_sq.sqrt().div(step.u_sq.sqrt().add_scalar(1e-30))
     }
