@@ -1,6 +1,6 @@
 //! The checked experiment: every value validated and every word turned into its type.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gradscope_data::{CsvTask, DataSpec};
 use gradscope_model::{
@@ -10,8 +10,19 @@ use gradscope_model::{
 use gradscope_record::DiagnosisThresholds;
 use serde::Serialize;
 
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Result, did_you_mean_word};
+use crate::name::{check_name, safe_name};
 use crate::raw::{RawConfig, RawData, RawModel, RawOptim, RawTrain};
+
+/// The most compute threads `train.threads` (and the `--threads` flag) may ask for. Each thread
+/// is a real OS thread of the compute pool: a typo such as `threads = 100000` would spend its
+/// time creating threads rather than training. 512 is above any machine gradscope targets.
+pub const MAX_THREADS: usize = 512;
+
+/// The largest integer a config may hold (`i64::MAX`): TOML integers are 64-bit signed, and the
+/// config actually used is saved as TOML (`config.toml` in every run folder), so a larger
+/// value (a `u64` seed such as 18446744073709551615) would pass here and fail when saved.
+pub const MAX_CONFIG_INT: u64 = i64::MAX as u64;
 
 /// The model, before the data fixes its input and output dimensions.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -202,10 +213,13 @@ pub struct Experiment {
     pub raw: RawConfig,
 }
 
-fn word<T: std::str::FromStr<Err = String>>(key: &str, value: &str) -> Result<T> {
-    value
-        .parse::<T>()
-        .map_err(|rule| ConfigError::invalid(key, format!("{value:?}"), rule))
+/// Parses a word-valued key with its type's own rule; `names` (the words it accepts) let the
+/// error suggest the one a typo most likely meant.
+fn word<T: std::str::FromStr<Err = String>>(key: &str, value: &str, names: &[&str]) -> Result<T> {
+    value.parse::<T>().map_err(|rule| {
+        let hint = did_you_mean_word(value, names);
+        ConfigError::invalid(key, format!("{value:?}"), format!("{rule}{hint}"))
+    })
 }
 
 fn check(ok: bool, key: &str, value: impl std::fmt::Display, rule: &str) -> Result<()> {
@@ -218,6 +232,53 @@ fn check(ok: bool, key: &str, value: impl std::fmt::Display, rule: &str) -> Resu
 
 fn finite_nonneg(key: &str, v: f64) -> Result<()> {
     check(v.is_finite() && v >= 0.0, key, v, "must be finite and ≥ 0")
+}
+
+/// Every integer key fits in TOML's i64 ([`MAX_CONFIG_INT`]), so that the checked config can be
+/// saved and read back. Checked first: later checks may do arithmetic on these values.
+pub(crate) fn validate_integers(raw: &RawConfig) -> Result<()> {
+    let (m, d, o, t) = (&raw.model, &raw.data, &raw.optim, &raw.train);
+    let as_u64 = |v: usize| v as u64;
+    let keys = [
+        ("seed", Some(raw.seed)),
+        ("model.depth", Some(as_u64(m.depth))),
+        ("model.width", Some(as_u64(m.width))),
+        ("model.block_linears", Some(as_u64(m.block_linears))),
+        ("data.seed", Some(d.seed)),
+        ("data.dim", d.dim.map(as_u64)),
+        ("data.outputs", d.outputs.map(as_u64)),
+        ("data.n_train", d.n_train.map(as_u64)),
+        ("data.n_test", d.n_test.map(as_u64)),
+        ("data.teacher_depth", d.teacher_depth.map(as_u64)),
+        ("data.teacher_width", d.teacher_width.map(as_u64)),
+        ("data.arms", d.arms.map(as_u64)),
+        ("data.split_seed", d.split_seed),
+        ("data.classes", d.classes.map(as_u64)),
+        ("optim.warmup_steps", Some(as_u64(o.warmup_steps))),
+        ("train.steps", Some(as_u64(t.steps))),
+        ("train.batch_size", Some(as_u64(t.batch_size))),
+        ("train.record_every", Some(as_u64(t.record_every))),
+        ("train.eval_every", Some(as_u64(t.eval_every))),
+        ("train.signal_window", Some(as_u64(t.signal_window))),
+        ("train.threads", Some(as_u64(t.threads))),
+        (
+            "diagnosis.spike_window",
+            Some(as_u64(raw.diagnosis.spike_window)),
+        ),
+    ];
+    for (key, v) in keys {
+        if let Some(v) = v {
+            check(
+                v <= MAX_CONFIG_INT,
+                key,
+                v,
+                &format!(
+                    "must be at most {MAX_CONFIG_INT} (i64::MAX): TOML integers are 64-bit signed, and the config is saved as TOML"
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn validate_model(m: &RawModel) -> Result<ModelSettings> {
@@ -266,22 +327,33 @@ fn validate_model(m: &RawModel) -> Result<ModelSettings> {
                 output_dim: 1,
                 width: m.width,
                 depth: m.depth,
-                activation: word::<Activation>("model.activation", &m.activation)?,
-                init: WeightInit::new(word::<InitKind>("model.init", &m.init)?, m.sigma_w),
+                activation: word::<Activation>(
+                    "model.activation",
+                    &m.activation,
+                    &Activation::ALL.map(Activation::name),
+                )?,
+                init: WeightInit::new(
+                    word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
+                    m.sigma_w,
+                ),
                 bias: m.bias,
                 sigma_b: m.sigma_b,
                 residual: m.residual,
                 block_linears: m.block_linears,
                 branch_scale: m.branch_scale,
-                norm: word::<NormKind>("model.norm", &m.norm)?,
-                norm_position: word::<NormPosition>("model.norm_position", &m.norm_position)?,
+                norm: word::<NormKind>("model.norm", &m.norm, &NormKind::ALL.map(NormKind::name))?,
+                norm_position: word::<NormPosition>(
+                    "model.norm_position",
+                    &m.norm_position,
+                    &[NormPosition::Pre.name(), NormPosition::Post.name()],
+                )?,
             };
             Ok(ModelSettings::Mlp(config))
         }
-        other => Err(ConfigError::invalid(
+        other => Err(ConfigError::unknown_word(
             "model.kind",
-            format!("{other:?}"),
-            "expected one of mlp, chain",
+            other,
+            &["mlp", "chain"],
         )),
     }
 }
@@ -399,27 +471,40 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
                     "data.name = \"csv\" needs the file's path",
                 )
             })?;
-            let path = PathBuf::from(path);
-            let path = if path.is_absolute() {
-                path
-            } else {
-                base_dir.join(path)
-            };
+            check(
+                !path.trim().is_empty(),
+                "data.path",
+                format!("{path:?}"),
+                "must name the CSV file",
+            )?;
+            // Absolute, so that the saved copy of the config (which holds this path, see
+            // `validate`) reads the same file from any folder. `absolute` neither needs the file
+            // to exist nor resolves symbolic links; joining an absolute path keeps it.
+            let path = std::path::absolute(base_dir.join(path)).map_err(|e| {
+                ConfigError::invalid(
+                    "data.path",
+                    format!("{path:?}"),
+                    format!(
+                        "cannot be made absolute against {}: {e}",
+                        base_dir.display()
+                    ),
+                )
+            })?;
             let task = match d.task.as_deref().unwrap_or("auto") {
                 "auto" => CsvTask::Auto,
                 "classification" => CsvTask::Classification,
                 "regression" => CsvTask::Regression,
                 other => {
-                    return Err(ConfigError::invalid(
+                    return Err(ConfigError::unknown_word(
                         "data.task",
-                        format!("{other:?}"),
-                        "expected one of auto, classification, regression",
+                        other,
+                        &["auto", "classification", "regression"],
                     ));
                 }
             };
             DataSpec::Csv {
                 path,
-                target: d.target.clone().unwrap_or_else(|| "last".into()),
+                target: d.target.clone().unwrap_or_default(),
                 task,
                 classes: d.classes,
                 test_fraction: d.test_fraction.unwrap_or(0.2),
@@ -428,10 +513,10 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
             }
         }
         other => {
-            return Err(ConfigError::invalid(
+            return Err(ConfigError::unknown_word(
                 "data.name",
-                format!("{other:?}"),
-                "expected one of gaussian, teacher, spirals, digits, mnist1d, csv",
+                other,
+                &["gaussian", "teacher", "spirals", "digits", "mnist1d", "csv"],
             ));
         }
     };
@@ -459,10 +544,10 @@ fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
         "adam" => OptimKind::Adam,
         "adamw" => OptimKind::AdamW,
         other => {
-            return Err(ConfigError::invalid(
+            return Err(ConfigError::unknown_word(
                 "optim.name",
-                format!("{other:?}"),
-                "expected one of sgd, adam, adamw",
+                other,
+                &["sgd", "adam", "adamw"],
             ));
         }
     };
@@ -513,15 +598,27 @@ fn validate_optim(o: &RawOptim) -> Result<OptimSettings> {
         "warmup" => Schedule::Warmup {
             warmup_steps: o.warmup_steps,
         },
-        "cosine" => Schedule::Cosine {
-            warmup_steps: o.warmup_steps,
-            min_lr: o.min_lr,
-        },
+        "cosine" => {
+            // The decay runs from lr down to min_lr; the other way round it would climb.
+            check(
+                o.min_lr <= o.lr,
+                "optim.min_lr",
+                o.min_lr,
+                &format!(
+                    "must be at most optim.lr ({}) with optim.schedule = \"cosine\", which decays from optim.lr to optim.min_lr",
+                    o.lr
+                ),
+            )?;
+            Schedule::Cosine {
+                warmup_steps: o.warmup_steps,
+                min_lr: o.min_lr,
+            }
+        }
         other => {
-            return Err(ConfigError::invalid(
+            return Err(ConfigError::unknown_word(
                 "optim.schedule",
-                format!("{other:?}"),
-                "expected one of constant, warmup, cosine",
+                other,
+                &["constant", "warmup", "cosine"],
             ));
         }
     };
@@ -573,15 +670,21 @@ fn validate_train(t: &RawTrain) -> Result<TrainSettings> {
         t.signal_z,
         "must be finite and > 0",
     )?;
+    check(
+        t.threads <= MAX_THREADS,
+        "train.threads",
+        t.threads,
+        &format!("must be at most {MAX_THREADS} (0 = all cores)"),
+    )?;
     let loss = match t.loss.as_str() {
         "auto" => LossChoice::Auto,
         "mse" => LossChoice::Mse,
         "cross_entropy" => LossChoice::CrossEntropy,
         other => {
-            return Err(ConfigError::invalid(
+            return Err(ConfigError::unknown_word(
                 "train.loss",
-                format!("{other:?}"),
-                "expected one of auto, mse, cross_entropy",
+                other,
+                &["auto", "mse", "cross_entropy"],
             ));
         }
     };
@@ -596,6 +699,31 @@ fn validate_train(t: &RawTrain) -> Result<TrainSettings> {
         signal_z: t.signal_z,
         threads: t.threads,
     })
+}
+
+/// Cross-entropy needs classes: reject it here for the data sets whose task is known without
+/// reading them, rather than when `run` has loaded the data.
+fn validate_loss(loss: LossChoice, word: &str, data: &DataSpec) -> Result<()> {
+    let regression = match data {
+        DataSpec::Gaussian { .. } | DataSpec::Teacher { .. } => {
+            Some(format!("data.name = {:?}", data.name()))
+        }
+        DataSpec::Csv {
+            task: CsvTask::Regression,
+            ..
+        } => Some("data.task = \"regression\"".to_string()),
+        _ => None,
+    };
+    match regression {
+        Some(why) if loss == LossChoice::CrossEntropy => Err(ConfigError::invalid(
+            "train.loss",
+            format!("{word:?}"),
+            format!(
+                "cross_entropy needs a classification data set, and {why} is regression; use \"mse\" or \"auto\""
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn validate_diagnosis(d: &DiagnosisThresholds) -> Result<()> {
@@ -640,23 +768,44 @@ fn validate_diagnosis(d: &DiagnosisThresholds) -> Result<()> {
 
 /// Validates a raw config into an [`Experiment`]. Relative data paths are resolved against
 /// `base_dir` (the config file's folder); `default_name` names an experiment without `name`.
+///
+/// A `name` key must pass [`check_name`]; `default_name` is made to pass with [`safe_name`]
+/// instead, since the user never wrote it. The returned [`Experiment::raw`] holds a CSV's path
+/// absolute, so that the saved config reads the same file from any folder.
 pub fn validate(raw: &RawConfig, base_dir: &Path, default_name: &str) -> Result<Experiment> {
-    let backend = word::<BackendKind>("device", &raw.device)?;
+    validate_integers(raw)?;
+    let names: Vec<&str> = BackendKind::available()
+        .into_iter()
+        .map(BackendKind::name)
+        .collect();
+    let backend = word::<BackendKind>("device", &raw.device, &names)?;
     let model = validate_model(&raw.model)?;
     let data = validate_data(&raw.data, base_dir)?;
     let optim = validate_optim(&raw.optim)?;
     let train = validate_train(&raw.train)?;
+    validate_loss(train.loss, &raw.train.loss, &data)?;
     validate_diagnosis(&raw.diagnosis)?;
-    let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
-    check(
-        !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
-        "name",
-        format!("{name:?}"),
-        "must be letters, digits, '-', '_' or '.'",
-    )?;
+    let name = match &raw.name {
+        Some(name) => {
+            check_name(name)?;
+            name.clone()
+        }
+        None => safe_name(default_name),
+    };
+    let mut raw = raw.clone();
+    if let DataSpec::Csv { path, .. } = &data {
+        let text = path.to_str().ok_or_else(|| {
+            ConfigError::invalid(
+                "data.path",
+                format!("{:?}", raw.data.path.as_deref().unwrap_or_default()),
+                format!(
+                    "resolves to {}, which is not valid UTF-8 and so cannot be saved in the config; give a UTF-8 absolute path",
+                    path.display()
+                ),
+            )
+        })?;
+        raw.data.path = Some(text.to_string());
+    }
     Ok(Experiment {
         name,
         seed: raw.seed,
@@ -667,6 +816,6 @@ pub fn validate(raw: &RawConfig, base_dir: &Path, default_name: &str) -> Result<
         optim,
         train,
         diagnosis: raw.diagnosis,
-        raw: raw.clone(),
+        raw,
     })
 }

@@ -5,14 +5,15 @@
 pub const DEFAULTS_TOML: &str = r#"# gradscope experiment config: every key, at its default.
 # Keys under a table may also be set from the command line: --set model.depth=40
 
-# name = "my-experiment"   # default: the config file's name
-seed = 0                   # seed of the weight initialisation
+# name = "my-experiment"   # letters, digits, - _ . (not starting with .; it names folders)
+                           # default: the config file's name, other characters turned into -
+seed = 0                   # seed of the weight initialisation, 0..9223372036854775807 (TOML integers are i64)
 device = "flex"            # compute backend: flex | ndarray (GPU: build with --features wgpu|cuda)
 
 [model]
 kind = "mlp"               # mlp | chain
 depth = 20                 # hidden layers, 1..1000 (chain: its length N)
-width = 128                # units per hidden layer
+width = 128                # units per hidden layer (a size that cannot fit in memory is refused before the run)
 activation = "tanh"        # identity | relu | leaky_relu | tanh | sigmoid | gelu | silu
 init = "xavier_normal"     # xavier_normal | xavier_uniform | he_normal | he_uniform | lecun_normal | orthogonal | normal
 sigma_w = 1.0              # init = "normal": std = sigma_w / sqrt(fan_in); otherwise a gain on the init's std
@@ -30,16 +31,16 @@ tied = true                # chain: one (w, b) shared by all layers
 
 [data]
 name = "gaussian"          # gaussian | teacher | spirals | digits | mnist1d | csv
-seed = 0                   # seed of synthetic samples, splits and batch order
+seed = 0                   # seed of synthetic samples, splits and batch order (0..9223372036854775807)
 # Keys by data set (unset keys take these defaults; keys a data set does not use are errors):
 # gaussian: dim = 128, outputs = 1, n_train = 1024, n_test = 256   (pure noise: nothing to learn)
 # teacher:  dim = 32, outputs = 1, teacher_depth = 2, teacher_width = 64, noise = 0.1, n_train = 2048, n_test = 512
 # spirals:  arms = 3, dim = 2, noise = 0.2, n_train = 1500, n_test = 500
 # digits:   test_fraction = 0.2, split_seed = data.seed   (8x8 digits, 1,797 rows, bundled)
 # mnist1d:  (no keys; the fixed 4,000 / 1,000 split, bundled)
-# csv:      path = "file.csv" (relative to this file), target = "last" (a header name, a 0-based index or "last"),
-#           task = "auto" (auto | classification | regression), classes = (max label + 1),
-#           test_fraction = 0.2, split_seed = data.seed, has_header = true
+# csv:      path = "file.csv" (relative to this file), target = "last" (a header name, "last", or
+#           a 0-based index as an integer: target = 0), task = "auto" (auto | classification | regression),
+#           classes = (max label + 1), test_fraction = 0.2, split_seed = data.seed, has_header = true
 
 [optim]
 name = "sgd"               # sgd | adam | adamw
@@ -55,7 +56,7 @@ eps = 1e-8                 # adam/adamw (PyTorch's default; burn's is 1e-5)
 # clip_value = 0.5         # clamp every gradient entry to [-c, c]
 schedule = "constant"      # constant | warmup | cosine
 warmup_steps = 0           # warmup, cosine: linear warm-up length
-min_lr = 0.0               # cosine: final learning rate
+min_lr = 0.0               # cosine: final learning rate, at most lr
 
 [train]
 steps = 500                # optimiser steps
@@ -63,10 +64,10 @@ batch_size = 64
 record_every = 1           # record diagnostics every k steps
 eval_every = 50            # evaluate on train and test every k steps (and at the end)
 baseline = true            # run the learning-rate-zero baseline beside the real run
-loss = "auto"              # auto (cross-entropy for classes, MSE for regression) | mse | cross_entropy
+loss = "auto"              # auto (cross-entropy for classes, MSE for regression) | mse | cross_entropy (classes only)
 signal_window = 50         # learning signal: trailing window, in recorded steps
 signal_z = 3.0             # learning signal: |z| beyond which the real run left the baseline's band
-threads = 0                # compute threads; 0 = all cores
+threads = 0                # compute threads, at most 512; 0 = all cores
 
 [diagnosis]
 vanishing_ratio = 0.01     # |dL/dh_1| / |dL/dh_L| below this: vanishing

@@ -26,12 +26,17 @@ pub mod defaults;
 pub mod error;
 pub mod load;
 pub mod locate;
+pub mod name;
 pub mod raw;
 
 pub use checked::{
-    Experiment, LossChoice, ModelSettings, OptimKind, OptimSettings, Schedule, TrainSettings,
+    Experiment, LossChoice, MAX_CONFIG_INT, MAX_THREADS, ModelSettings, OptimKind, OptimSettings,
+    Schedule, TrainSettings,
 };
 pub use defaults::DEFAULTS_TOML;
 pub use error::{ConfigError, Result};
-pub use load::{Override, config_hash, load_config, parse_config, to_toml};
+pub use load::{
+    MAX_CONFIG_BYTES, Override, config_hash, load_config, parse_config, read_config_text, to_toml,
+};
+pub use name::{MAX_DERIVED_NAME_LEN, MAX_NAME_LEN, check_name, safe_name};
 pub use raw::{RawConfig, RawData, RawModel, RawOptim, RawTrain};

@@ -145,12 +145,16 @@ pub struct RawData {
     /// Seed of the train/test split (digits, csv; default: `data.seed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_seed: Option<u64>,
-    /// CSV: the file, relative to the config file's folder unless absolute.
+    /// CSV: the file, relative to the config file's folder unless absolute. Validation makes it
+    /// absolute in [`crate::Experiment::raw`], so that the saved config reads the same file from
+    /// any folder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// CSV: the target column (a header name, a 0-based index, or `last`).
+    /// CSV: the target column: an integer is a 0-based index (`target = 0`), a string a header
+    /// name or `"last"` (without a header, a string of digits is an index too). Written back
+    /// as it was given, so a printed config reads back the same.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
+    pub target: Option<gradscope_data::CsvTarget>,
     /// CSV: `auto`, `classification` or `regression`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,

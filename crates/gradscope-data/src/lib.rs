@@ -29,10 +29,12 @@ pub mod load;
 pub mod rng;
 pub mod spec;
 mod synthetic;
+mod table;
 
 pub use batch::BatchSampler;
 pub use dataset::{Dataset, Split, Targets, Task};
 pub use error::{DataError, Result};
-pub use load::{CsvTable, load, parse_csv_bytes};
+pub use load::{CsvTable, MIN_TEST_ROWS, MIN_TRAIN_ROWS, file_kind, load, parse_csv_bytes};
 pub use rng::SeededRng;
-pub use spec::{CsvTask, DataSpec, MAX_CLASSES, MAX_ELEMENTS};
+pub use spec::{CsvTarget, CsvTask, DataSpec, MAX_CLASSES, MAX_ELEMENTS};
+pub use table::{MAX_CSV_BYTES, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES};

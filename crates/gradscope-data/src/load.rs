@@ -1,6 +1,5 @@
 //! [`load()`]: from a [`DataSpec`] to a [`Dataset`], and the CSV parser behind the file-based sets.
 
-use std::io::Read;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
@@ -8,8 +7,10 @@ use flate2::read::GzDecoder;
 use crate::dataset::{Dataset, Split, Targets, Task};
 use crate::error::{DataError, Result};
 use crate::rng::SeededRng;
-use crate::spec::{CsvTask, DataSpec, MAX_CLASSES};
+use crate::spec::{CsvTarget, CsvTask, DataSpec, MAX_CLASSES};
 use crate::synthetic;
+use crate::table::MAX_CSV_BYTES;
+use crate::table::{CsvReader, Limits, Table, read_table};
 
 // The bundled data travels inside the binary, so a run works from any folder.
 const DIGITS_GZ: &[u8] = include_bytes!("../../../data/digits.csv.gz");
@@ -25,6 +26,16 @@ const DIGIT_CLASSES: usize = 10;
 const AUTO_MAX_DISTINCT: usize = 50;
 /// ... all below this, so a column of years or ids is not mistaken for labels.
 const AUTO_MAX_LABEL: f64 = 1000.0;
+
+/// Fewest training rows a CSV file's split may leave: 2. One row has no spread to standardise
+/// the features by, and every batch would be that row, so neither the baseline's noise band nor
+/// the gradient statistics would mean anything.
+pub const MIN_TRAIN_ROWS: usize = 2;
+
+/// Fewest test rows a CSV file's split may leave: 1. Test loss and accuracy, and the verdict's
+/// comparison with the best constant prediction, are means over the test split; over no rows
+/// they are NaN, and a NaN loss was read as a model that learns.
+pub const MIN_TEST_ROWS: usize = 1;
 
 /// A parsed CSV file: the header's column names (if it has one) and the data rows.
 pub type CsvTable = (Option<Vec<String>>, Vec<Vec<f64>>);
@@ -110,153 +121,73 @@ pub fn load(spec: &DataSpec, data_seed: u64) -> Result<Dataset> {
     }
 }
 
-/// Parses a CSV file of numbers: the optional header's names and every data row.
+/// Parses a CSV file of numbers already in memory: the optional header's names and every data
+/// row.
 ///
-/// Used for the bundled files and for users' files alike. Cells are split on commas, trimmed,
-/// and may be wrapped in double quotes (no commas inside quotes). Rules, each with its error:
-/// the text must be UTF-8 (`Parse`); every row has as many cells as the first (`Ragged`); every
-/// data cell is a finite number (`Parse`, with line and column); trailing blank lines are
-/// skipped but a blank line inside the data is a `Parse` error; no data rows is `Empty`. Lines
-/// may end in `\n` or `\r\n`, and a leading UTF-8 byte-order mark is ignored. Data row `i`
-/// (0-based) is on line `i + 1`, or `i + 2` with a header.
+/// The same reader as for users' files ([`load()`] streams them from disk): the `csv` crate
+/// splits the records, so a quoted cell may hold commas (`"b,x"`), doubled quotes and line
+/// breaks; cells are trimmed, and one pair of double quotes after leading spaces (`a, "b" ,c`)
+/// is removed too. Rules, each with its error: a record is at most [`MAX_CSV_RECORD_BYTES`](crate::MAX_CSV_RECORD_BYTES)
+/// long (`RecordTooLong`) with at most [`MAX_CSV_COLUMNS`](crate::MAX_CSV_COLUMNS) cells (`TooManyColumns`); the text
+/// is UTF-8 (`Parse`); every row has as many cells as the first (`Ragged`); every data cell is a
+/// number finite as an `f32`, the type it is trained in, so `inf`, `nan` and `1e39` are refused
+/// (`Parse`, with line and column, and the header name of the column when there is one);
+/// trailing blank lines are skipped but a blank line before data is a `Parse` error; no data
+/// rows is `Empty`. Lines may end in `\n` or `\r\n`, and a leading UTF-8 byte-order mark is
+/// ignored. Lines are those of the file, quoted line breaks included.
 pub fn parse_csv_bytes(bytes: &[u8], path_for_errors: &str, has_header: bool) -> Result<CsvTable> {
-    let path = path_for_errors;
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let before = &bytes[..e.valid_up_to()];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        DataError::Parse {
-            path: path.to_owned(),
-            line: before.iter().filter(|&&b| b == b'\n').count() + 1,
-            column: before[line_start..].iter().filter(|&&b| b == b',').count() + 1,
-            message: "the file is not UTF-8 text".to_owned(),
-        }
-    })?;
-    // Spreadsheet programs like to start a CSV with a byte-order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-
-    let mut lines: Vec<&str> = text.lines().collect();
-    while lines.last().is_some_and(|line| line.trim().is_empty()) {
-        lines.pop();
-    }
-    let mut numbered = lines.into_iter().enumerate().map(|(i, line)| (i + 1, line));
-
-    let header = if has_header {
-        let Some((_, line)) = numbered.next() else {
-            return Err(DataError::Empty {
-                path: path.to_owned(),
-            });
-        };
-        Some(
-            line.split(',')
-                .map(|cell| unquote(cell).to_owned())
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        None
-    };
-
-    let mut expected = header.as_ref().map(Vec::len);
+    let mut reader = CsvReader::new(bytes, path_for_errors, has_header, Limits::DEFAULT)?;
     let mut rows = Vec::new();
-    for (line, text) in numbered {
-        if text.trim().is_empty() {
-            return Err(DataError::Parse {
-                path: path.to_owned(),
-                line,
-                column: 1,
-                message: "blank line inside the data (only blank lines at the end are skipped)"
-                    .to_owned(),
-            });
-        }
-        let cells: Vec<&str> = text.split(',').collect();
-        let expected = *expected.get_or_insert(cells.len());
-        if cells.len() != expected {
-            return Err(DataError::Ragged {
-                path: path.to_owned(),
-                line,
-                expected,
-                found: cells.len(),
-            });
-        }
-        let row = cells
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| parse_cell(cell, path, line, c + 1, has_header))
-            .collect::<Result<Vec<f64>>>()?;
-        rows.push(row);
+    let mut row = Vec::new();
+    while reader.next_row(&mut row)?.is_some() {
+        rows.push(row.clone());
     }
     if rows.is_empty() {
         return Err(DataError::Empty {
-            path: path.to_owned(),
+            path: path_for_errors.to_owned(),
         });
     }
-    Ok((header, rows))
+    Ok((reader.header().map(<[String]>::to_vec), rows))
 }
 
-/// A cell without surrounding spaces and one pair of surrounding double quotes.
-fn unquote(cell: &str) -> &str {
-    let cell = cell.trim();
-    cell.strip_prefix('"')
-        .and_then(|c| c.strip_suffix('"'))
-        .map_or(cell, str::trim)
-}
-
-fn parse_cell(cell: &str, path: &str, line: usize, column: usize, has_header: bool) -> Result<f64> {
-    let text = unquote(cell);
-    let problem = match text.parse::<f64>() {
-        Ok(value) if value.is_finite() => return Ok(value),
-        Ok(_) => format!("expected a finite number, found {text:?}"),
-        Err(_) if text.is_empty() => "expected a number, found an empty cell".to_owned(),
-        Err(_) => format!("expected a number, found {text:?}"),
-    };
-    // Words on the first line of a file read without a header are most likely column names.
-    let hint = if line == 1 && !has_header {
-        "; if the first row names the columns, set has_header"
-    } else {
-        ""
-    };
-    Err(DataError::Parse {
-        path: path.to_owned(),
-        line,
-        column,
-        message: format!("{problem}{hint}"),
-    })
-}
-
-/// Decompresses one of the bundled files and parses it (no header).
-fn embedded_rows(gz: &[u8], name: &str) -> Result<Vec<Vec<f64>>> {
-    let mut bytes = Vec::new();
-    GzDecoder::new(gz)
-        .read_to_end(&mut bytes)
-        .map_err(|source| DataError::Io {
-            path: name.into(),
-            source,
-        })?;
-    let (_, rows) = parse_csv_bytes(&bytes, name, false)?;
-    Ok(rows)
-}
-
-/// Checks that a bundled table has the expected width (a guard against a wrong file).
-fn expect_width(rows: &[Vec<f64>], name: &str, width: usize) -> Result<()> {
-    match rows.first() {
-        Some(row) if row.len() == width => Ok(()),
-        _ => Err(DataError::Ragged {
+/// Decompresses one of the bundled files as it parses it (no header; the class label last, in
+/// `0..10`) and checks that it has `features` features.
+fn embedded_table(gz: &[u8], name: &str, features: usize) -> Result<Table> {
+    let table = read_table(
+        GzDecoder::new(gz),
+        name,
+        false,
+        &CsvTarget::Index(features),
+        Some(DIGIT_CLASSES),
+        Limits::DEFAULT,
+    )?;
+    // A guard against a wrong file.
+    if table.dim != features {
+        return Err(DataError::Ragged {
             path: name.to_owned(),
             line: 1,
-            expected: width,
-            found: rows.first().map_or(0, Vec::len),
-        }),
+            expected: features + 1,
+            found: table.dim + 1,
+        });
+    }
+    Ok(table)
+}
+
+/// A table's rows as one split, the targets class labels (already checked to be labels).
+fn labelled_split(table: Table) -> Split {
+    let labels = table.y.iter().map(|&v| v as u32).collect();
+    Split {
+        n: table.n,
+        dim: table.dim,
+        x: table.x,
+        targets: Targets::Classes(labels),
     }
 }
 
 fn load_digits(test_fraction: f64, split_seed: u64) -> Result<Dataset> {
     let name = "digits.csv.gz (bundled)";
-    let rows = embedded_rows(DIGITS_GZ, name)?;
-    expect_width(&rows, name, DIGITS_FEATURES + 1)?;
-    let (labels, classes) = class_labels(&rows, DIGITS_FEATURES, Some(DIGIT_CLASSES), name, 1)?;
-    let all = table_split(&rows, DIGITS_FEATURES, Targets::Classes(labels));
+    let all = labelled_split(embedded_table(DIGITS_GZ, name, DIGITS_FEATURES)?);
+    let classes = DIGIT_CLASSES;
     let [mut train, mut test] = shuffle_split(&all, test_fraction, split_seed);
     standardise(&mut train, &mut test);
     let description = format!(
@@ -278,14 +209,7 @@ fn load_mnist1d() -> Result<Dataset> {
     // The generator already standardised the features, and the split is the published one,
     // so both parts are used exactly as shipped.
     let part = |gz: &[u8], name: &str| -> Result<Split> {
-        let rows = embedded_rows(gz, name)?;
-        expect_width(&rows, name, MNIST1D_FEATURES + 1)?;
-        let (labels, _) = class_labels(&rows, MNIST1D_FEATURES, Some(DIGIT_CLASSES), name, 1)?;
-        Ok(table_split(
-            &rows,
-            MNIST1D_FEATURES,
-            Targets::Classes(labels),
-        ))
+        Ok(labelled_split(embedded_table(gz, name, MNIST1D_FEATURES)?))
     };
     let train = part(MNIST1D_TRAIN_GZ, "mnist1d_train.csv.gz (bundled)")?;
     let test = part(MNIST1D_TEST_GZ, "mnist1d_test.csv.gz (bundled)")?;
@@ -306,9 +230,13 @@ fn load_mnist1d() -> Result<Dataset> {
     })
 }
 
+/// Loads a user's CSV file: refused unless it is a regular file within [`MAX_CSV_BYTES`],
+/// streamed (never read whole), and checked for what would make training meaningless: too few
+/// rows for both splits ([`MIN_TRAIN_ROWS`], [`MIN_TEST_ROWS`]) and a target with a single
+/// value in the file or in the training split.
 fn load_csv(
     path: &Path,
-    target: &str,
+    target: &CsvTarget,
     task: CsvTask,
     classes: Option<usize>,
     test_fraction: f64,
@@ -316,38 +244,92 @@ fn load_csv(
     has_header: bool,
 ) -> Result<Dataset> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let (header, rows) = parse_csv_bytes(&bytes, &shown, has_header)?;
-    let columns = rows.first().map_or(0, Vec::len);
-    let target_col = resolve_target(header.as_deref(), target, columns, &shown)?;
-    if columns < 2 {
-        return Err(DataError::invalid(
-            "target",
-            format!("{target:?}"),
-            &format!("{shown} has a single column, which leaves no features"),
-        ));
-    }
-    let first_line = 1 + usize::from(has_header);
+    let file = open_regular_file(path, MAX_CSV_BYTES)?;
 
-    let values: Vec<f64> = rows.iter().map(|row| row[target_col]).collect();
+    // Labels are checked row by row (so errors name the line) whenever the task is known to be
+    // classification before reading; a target `Auto` detects as labels is valid by detection.
+    let labels_below = match task {
+        CsvTask::Classification => Some(classes.unwrap_or(MAX_CLASSES)),
+        CsvTask::Auto => classes,
+        CsvTask::Regression => None,
+    };
+    let table = read_table(
+        file,
+        &shown,
+        has_header,
+        target,
+        labels_below,
+        Limits::DEFAULT,
+    )?;
+
+    let n_test = test_rows(table.n, test_fraction);
+    let n_train = table.n - n_test;
+    if n_train < MIN_TRAIN_ROWS || n_test < MIN_TEST_ROWS {
+        return Err(DataError::TooFewRows {
+            path: shown,
+            rows: table.n,
+            test_fraction,
+            train: n_train,
+            test: n_test,
+        });
+    }
+
     let classify = match task {
         CsvTask::Classification => true,
         CsvTask::Regression => false,
-        CsvTask::Auto => classes.is_some() || looks_like_labels(&values),
+        CsvTask::Auto => classes.is_some() || looks_like_labels(&table.y),
     };
-    let (targets, task_found) = if classify {
-        let (labels, classes) = class_labels(&rows, target_col, classes, &shown, first_line)?;
-        (Targets::Classes(labels), Task::Classification { classes })
+    let target_col = table.target_col;
+    let target_name = table.target_name().map(str::to_owned);
+    let constant = |scope: String, value: f64| DataError::ConstantTarget {
+        path: shown.clone(),
+        scope,
+        column: target_col + 1,
+        column_name: target_name.clone(),
+        value,
+        classification: classify,
+    };
+    if let Some(value) = single_value(&table.y, classify) {
+        return Err(constant("row of the file".to_owned(), value));
+    }
+
+    let dim = table.dim;
+    let (all, task_found) = if classify {
+        // Labels were checked as the rows were read, or detected as integers in 0..1000.
+        let largest = table.y.iter().copied().fold(0.0, f64::max) as usize;
+        (
+            labelled_split(table),
+            Task::Classification {
+                classes: classes.unwrap_or(largest + 1),
+            },
+        )
     } else {
-        let values = values.iter().map(|&v| v as f32).collect();
-        (Targets::Values(values), Task::Regression { outputs: 1 })
+        let values = table.y.iter().map(|&v| v as f32).collect();
+        let split = Split {
+            n: table.n,
+            dim,
+            x: table.x,
+            targets: Targets::Values(values),
+        };
+        (split, Task::Regression { outputs: 1 })
     };
 
-    let all = table_split(&rows, target_col, targets);
     let [mut train, mut test] = shuffle_split(&all, test_fraction, split_seed);
+    drop(all);
+    let train_targets: Vec<f64> = match &train.targets {
+        Targets::Classes(labels) => labels.iter().map(|&l| f64::from(l)).collect(),
+        Targets::Values(values) => values.iter().map(|&v| f64::from(v)).collect(),
+    };
+    if let Some(value) = single_value(&train_targets, classify) {
+        return Err(constant(
+            format!(
+                "row of the training split ({} rows, split_seed {split_seed}; another seed or \
+                 more rows may help)",
+                train.n
+            ),
+            value,
+        ));
+    }
     standardise(&mut train, &mut test);
 
     let name = path
@@ -355,55 +337,97 @@ fn load_csv(
         .and_then(|stem| stem.to_str())
         .unwrap_or("csv")
         .to_owned();
-    let target_name = header
-        .as_ref()
-        .and_then(|names| names.get(target_col).cloned())
-        .unwrap_or_else(|| format!("column {target_col}"));
+    let target_name = target_name.unwrap_or_else(|| format!("column {target_col}"));
     let detected = if task == CsvTask::Auto {
         ", detected"
     } else {
         ""
     };
     let description = format!(
-        "{name}: {} train / {} test, {} features, target {target_name:?} ({task_found}{detected}), \
+        "{name}: {} train / {} test, {dim} features, target {target_name:?} ({task_found}{detected}), \
          shuffle split seed {split_seed}, standardised on train",
-        train.n, test.n, all.dim
+        train.n, test.n
     );
     Ok(Dataset {
         name,
         task: task_found,
-        input_dim: all.dim,
+        input_dim: dim,
         train,
         test,
         description,
     })
 }
 
-/// The 0-based index of the target column: a header name, a 0-based index (without a header)
-/// or `last`.
-fn resolve_target(
-    header: Option<&[String]>,
-    target: &str,
-    columns: usize,
-    path: &str,
-) -> Result<usize> {
-    let wanted = target.trim();
-    let found = match header {
-        Some(names) => names.iter().position(|name| name == wanted),
-        None => wanted.parse::<usize>().ok().filter(|&i| i < columns),
+/// Opens `path` for reading if it is a regular file of at most `max_bytes`.
+///
+/// The type is checked with [`std::fs::metadata`] before opening, because opening a FIFO
+/// blocks until a writer appears, and a device such as `/dev/zero` never ends. (A file swapped
+/// for a FIFO between the check and the open could still block; that takes someone racing us on
+/// purpose.) The size is checked here to fail at once; the reader enforces it again while
+/// reading, for a file that grows.
+fn open_regular_file(path: &Path, max_bytes: u64) -> Result<std::fs::File> {
+    let io = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
     };
-    match found {
-        Some(index) => Ok(index),
-        None if wanted == "last" && columns > 0 => Ok(columns - 1),
-        None => Err(DataError::MissingTarget {
-            path: path.to_owned(),
-            target: target.to_owned(),
-            available: match header {
-                Some(names) => names.to_vec(),
-                None => (0..columns).map(|i| i.to_string()).collect(),
-            },
-        }),
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(DataError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta.file_type()),
+        });
     }
+    if meta.len() > max_bytes {
+        return Err(DataError::TooLarge {
+            path: path.display().to_string(),
+            size: Some(meta.len()),
+            limit: max_bytes,
+        });
+    }
+    std::fs::File::open(path).map_err(io)
+}
+
+/// What a file that is not a regular file is, in words (for errors that refuse it; the config
+/// crate's reader uses it too).
+pub fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO, a named pipe";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The one value every target has, if they all have the same (as trained on: class labels, or
+/// regression values rounded to `f32`), else `None`.
+fn single_value(targets: &[f64], classification: bool) -> Option<f64> {
+    let as_trained = |v: f64| {
+        if classification {
+            v
+        } else {
+            f64::from(v as f32)
+        }
+    };
+    let first = as_trained(*targets.first()?);
+    targets
+        .iter()
+        .all(|&v| as_trained(v) == first)
+        .then_some(first)
 }
 
 /// Whether `Auto` should treat these target values as class labels.
@@ -419,63 +443,6 @@ fn looks_like_labels(values: &[f64]) -> bool {
         }
     }
     true
-}
-
-/// Column `column` of every row as class labels, and the number of classes (`classes`, or the
-/// largest label + 1). Data row `i` is reported as line `first_line + i`.
-fn class_labels(
-    rows: &[Vec<f64>],
-    column: usize,
-    classes: Option<usize>,
-    path: &str,
-    first_line: usize,
-) -> Result<(Vec<u32>, usize)> {
-    let limit = classes.unwrap_or(MAX_CLASSES);
-    let mut labels = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let label = row[column];
-        if !(label >= 0.0 && label.fract() == 0.0) {
-            return Err(DataError::Parse {
-                path: path.to_owned(),
-                line: first_line + i,
-                column: column + 1,
-                message: format!("expected a non-negative integer class label, found {label}"),
-            });
-        }
-        if label >= limit as f64 {
-            return Err(DataError::LabelOutOfRange {
-                path: path.to_owned(),
-                line: first_line + i,
-                column: column + 1,
-                label,
-                classes: limit,
-            });
-        }
-        // Below `limit` ≤ MAX_CLASSES, so the conversion is exact.
-        labels.push(label as u32);
-    }
-    let classes = classes.unwrap_or_else(|| labels.iter().max().map_or(0, |&m| m as usize + 1));
-    Ok((labels, classes))
-}
-
-/// All rows as one split: every column but `target_col` is a feature.
-fn table_split(rows: &[Vec<f64>], target_col: usize, targets: Targets) -> Split {
-    let dim = rows.first().map_or(0, |row| row.len().saturating_sub(1));
-    let mut x = Vec::with_capacity(rows.len() * dim);
-    for row in rows {
-        x.extend(
-            row.iter()
-                .enumerate()
-                .filter(|&(c, _)| c != target_col)
-                .map(|(_, &v)| v as f32),
-        );
-    }
-    Split {
-        n: rows.len(),
-        dim,
-        x,
-        targets,
-    }
 }
 
 /// Rows held out for a test fraction: rounded, and at least one (but not all) when n ≥ 2.
@@ -578,7 +545,7 @@ mod tests {
         );
         assert_eq!(
             parse_err("x,y\n1,2\n3,nan\n", true),
-            "t.csv:3:2: expected a finite number, found \"nan\""
+            "t.csv:3:2: expected a finite number in column \"y\", found \"nan\""
         );
         assert_eq!(
             parse_err("1,2\n3,\n", false),
@@ -602,20 +569,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(bad_utf8, "t.csv:2:2: the file is not UTF-8 text");
-    }
-
-    #[test]
-    fn targets_resolve_by_name_index_or_last() {
-        let names = vec!["a".to_owned(), "b".to_owned()];
-        assert_eq!(resolve_target(Some(&names), "b", 2, "t").unwrap(), 1);
-        assert_eq!(resolve_target(Some(&names), "last", 2, "t").unwrap(), 1);
-        assert_eq!(resolve_target(None, "0", 2, "t").unwrap(), 0);
-        assert_eq!(resolve_target(None, "last", 2, "t").unwrap(), 1);
-        let e = resolve_target(None, "2", 2, "t").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "t: no target column \"2\"; available: 0, 1 (or \"last\")"
-        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! [`DataSpec`]: the checked description of which data to load.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::de::{self, Unexpected, Visitor};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 
@@ -26,6 +28,114 @@ pub enum CsvTask {
     Classification,
     /// The target is a real value.
     Regression,
+}
+
+/// Which column of a CSV file is the target.
+///
+/// In a config it is an integer (a 0-based column index) or a string (a header name, or
+/// `"last"`); without a header a string of digits is an index too, as it always was. It
+/// serialises back to the same TOML/JSON value, so `gradscope config` prints a config that reads
+/// back to the same thing (and hashes as before for the strings that were valid then).
+///
+/// A name is looked up exactly (after trimming spaces); a name that more than one header column
+/// carries is an error rather than a silent pick of the first, and so is `"last"` when a column
+/// other than the last one is named `last`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CsvTarget {
+    /// The column with this 0-based index.
+    Index(usize),
+    /// The column with this header name (without a header: a string of digits, as an index).
+    Name(String),
+    /// The last column.
+    #[default]
+    Last,
+}
+
+impl CsvTarget {
+    /// `"last"` is [`CsvTarget::Last`]; any other string is a [`CsvTarget::Name`].
+    pub fn from_name(name: &str) -> Self {
+        if name.trim() == "last" {
+            CsvTarget::Last
+        } else {
+            CsvTarget::Name(name.to_owned())
+        }
+    }
+}
+
+impl From<usize> for CsvTarget {
+    fn from(index: usize) -> Self {
+        CsvTarget::Index(index)
+    }
+}
+
+impl From<&str> for CsvTarget {
+    fn from(name: &str) -> Self {
+        CsvTarget::from_name(name)
+    }
+}
+
+/// As written in a config: `3`, `"y"` or `"last"`.
+impl fmt::Display for CsvTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvTarget::Index(index) => write!(f, "{index}"),
+            CsvTarget::Name(name) => write!(f, "{name:?}"),
+            CsvTarget::Last => f.write_str("\"last\""),
+        }
+    }
+}
+
+impl Serialize for CsvTarget {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            // A usize always fits in u64 on the platforms Rust supports.
+            CsvTarget::Index(index) => serializer.serialize_u64(*index as u64),
+            CsvTarget::Name(name) => serializer.serialize_str(name),
+            CsvTarget::Last => serializer.serialize_str("last"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CsvTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(CsvTargetVisitor)
+    }
+}
+
+/// Reads an integer as an index and a string as a name, with a message saying both are allowed
+/// (serde's own untagged enums only say "did not match any variant").
+struct CsvTargetVisitor;
+
+impl<'de> Visitor<'de> for CsvTargetVisitor {
+    type Value = CsvTarget;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a 0-based column index (an integer such as 0) or a column name (a string such as \"y\" or \"last\")",
+        )
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<CsvTarget, E> {
+        usize::try_from(v)
+            .map(CsvTarget::Index)
+            .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<CsvTarget, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<CsvTarget, E> {
+        Ok(CsvTarget::from_name(v))
+    }
 }
 
 /// Which data set to load, and how.
@@ -96,8 +206,8 @@ pub enum DataSpec {
     Csv {
         /// The file.
         path: PathBuf,
-        /// The target column: a header name, a 0-based index (without a header), or `last`.
-        target: String,
+        /// The target column: a 0-based index, a header name, or the last column.
+        target: CsvTarget,
         /// How to treat the target.
         task: CsvTask,
         /// Number of classes (classification only); default: largest label + 1.
@@ -196,11 +306,12 @@ impl DataSpec {
                 test_fraction,
                 ..
             } => {
-                if target.trim().is_empty() {
+                if matches!(target, CsvTarget::Name(name) if name.trim().is_empty()) {
                     return Err(DataError::invalid(
                         "target",
-                        "\"\"",
-                        "name the target column (a header name, a 0-based index, or \"last\")",
+                        target,
+                        "name the target column (a header name, \"last\", or a 0-based index \
+                         written as an integer)",
                     ));
                 }
                 if let Some(c) = *classes {
@@ -280,7 +391,7 @@ mod tests {
     fn csv(task: CsvTask, classes: Option<usize>, test_fraction: f64) -> DataSpec {
         DataSpec::Csv {
             path: "x.csv".into(),
-            target: "last".into(),
+            target: CsvTarget::Last,
             task,
             classes,
             test_fraction,
@@ -300,6 +411,46 @@ mod tests {
             }
             .name(),
             "digits"
+        );
+    }
+
+    #[test]
+    fn csv_targets_read_integers_as_indices_and_strings_as_names() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::Error;
+        fn read<T: IntoDeserializer<'static, Error>>(
+            value: T,
+        ) -> std::result::Result<CsvTarget, Error> {
+            CsvTarget::deserialize(value.into_deserializer())
+        }
+        assert_eq!(read(0u64), Ok(CsvTarget::Index(0)));
+        assert_eq!(read(2i64), Ok(CsvTarget::Index(2)));
+        assert_eq!(read("y"), Ok(CsvTarget::Name("y".into())));
+        assert_eq!(read("last"), Ok(CsvTarget::Last));
+        let negative = read(-1i64).unwrap_err().to_string();
+        assert!(
+            negative.contains("expected a 0-based column index (an integer such as 0)"),
+            "{negative}"
+        );
+        let float = read(1.5f64).unwrap_err().to_string();
+        assert!(float.contains("or a column name"), "{float}");
+
+        // Shown as written in a config.
+        assert_eq!(CsvTarget::Index(3).to_string(), "3");
+        assert_eq!(CsvTarget::from("y").to_string(), "\"y\"");
+        assert_eq!(CsvTarget::from("last"), CsvTarget::Last);
+        assert_eq!(CsvTarget::default().to_string(), "\"last\"");
+
+        let mut empty = csv(CsvTask::Auto, None, 0.2);
+        if let DataSpec::Csv { target, .. } = &mut empty {
+            *target = CsvTarget::Name(" ".into());
+        }
+        assert!(
+            empty
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("data.target = \" \": name the target column"),
         );
     }
 

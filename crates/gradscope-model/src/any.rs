@@ -34,6 +34,43 @@ impl ModelSpec {
         }
     }
 
+    /// How much memory the model takes, from its configuration alone: checked before anything
+    /// is built, so that a size that cannot fit is refused instead of aborting the process.
+    pub fn footprint(&self) -> Footprint {
+        match self {
+            ModelSpec::Mlp(c) => {
+                // f64 throughout: a width of 10⁹ squared times a depth overflows u64.
+                let (d_in, w, out) = (c.input_dim as f64, c.width as f64, c.output_dim as f64);
+                let linears = c.block_linears as f64;
+                let first = d_in * w
+                    + (linears - 1.0) * w * w
+                    + if c.residual && c.input_dim != c.width {
+                        d_in * w
+                    } else {
+                        0.0
+                    };
+                let rest = (c.depth as f64 - 1.0) * linears * w * w;
+                // Biases, norm scales and shifts, branch scales: a few vectors per block.
+                let vectors = c.depth as f64 * (linears + 3.0) * w;
+                Footprint {
+                    parameters: first + rest + vectors + w * out + out,
+                    // What autodiff keeps per sample and block: each linear's input and output,
+                    // the activation, the norm's output, and the observation tap.
+                    activations_per_sample: c.depth as f64 * (3.0 * linears + 3.0) * w + out,
+                    widest_layer: w.max(d_in).max(out),
+                }
+            }
+            ModelSpec::Chain(c) => {
+                let (d_in, out) = c.head.map_or((1.0, 1.0), |(i, o)| (i as f64, o as f64));
+                Footprint {
+                    parameters: 2.0 * c.depth as f64 + d_in * out + out,
+                    activations_per_sample: 3.0 * c.depth as f64 * d_in + out,
+                    widest_layer: d_in.max(out),
+                }
+            }
+        }
+    }
+
     /// Number of observed layers.
     pub fn depth(&self) -> usize {
         match self {
@@ -41,6 +78,18 @@ impl ModelSpec {
             ModelSpec::Chain(c) => c.depth,
         }
     }
+}
+
+/// The sizes of a model that decide its memory, in numbers of f32 values (see
+/// [`ModelSpec::footprint`]). Estimates, kept on the generous side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Footprint {
+    /// Trainable parameters.
+    pub parameters: f64,
+    /// Values autodiff keeps per sample of a batch for the backward pass.
+    pub activations_per_sample: f64,
+    /// The widest layer (an evaluation pass holds about two layers of this width per row).
+    pub widest_layer: f64,
 }
 
 /// Any built-in model.

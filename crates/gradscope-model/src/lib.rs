@@ -43,7 +43,7 @@ pub mod observer;
 pub mod params;
 
 pub use activation::Activation;
-pub use any::{AnyNet, ModelSpec};
+pub use any::{AnyNet, Footprint, ModelSpec};
 pub use backend::BackendKind;
 pub use block::{Block, DenseBlock, DenseBlockConfig, DenseLayout, linear};
 pub use chain::{ChainConfig, ScalarChain, chain_activation_closed_form, chain_grad_closed_form};

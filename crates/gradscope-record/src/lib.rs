@@ -18,12 +18,12 @@ pub mod summary;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Phase};
 pub use nonfinite::{NonFinite, NonFiniteKind};
-pub use real::{Real, format_real, parse_real};
+pub use real::{Real, format_real, format_sig, parse_real};
 pub use step::{
     EvalRecord, LayerSeries, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
     write_jsonl, write_long_csv,
 };
 pub use summary::{
-    FinalMetrics, Finals, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds, Status, Summary,
-    TheoryPrediction, Verdict, Versions, VersusChance,
+    FinalMetrics, Finals, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds, SignalPoint, Status,
+    Summary, TheoryPrediction, Verdict, Versions, VersusChance,
 };

@@ -57,6 +57,25 @@ pub fn format_real(v: f64) -> String {
     }
 }
 
+/// `v` to `digits` significant figures, for people: `0.117`, `2.30`, `1.23e-15`, `NaN` (files keep
+/// every digit through [`format_real`]; consoles and reports show this).
+pub fn format_sig(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return format_real(v);
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = digits.max(1);
+    let exponent = v.abs().log10().floor() as i32;
+    if !(-3..6).contains(&exponent) {
+        format!("{:.*e}", digits - 1, v)
+    } else {
+        let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
 /// Parses the text written by [`format_real`] (and the usual spellings of non-finite values).
 pub fn parse_real(s: &str) -> Option<f64> {
     match s {
@@ -113,6 +132,17 @@ impl<'de> Deserialize<'de> for Real {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn significant_figures_for_people() {
+        assert_eq!(format_sig(0.116991643454039, 3), "0.117");
+        assert_eq!(format_sig(std::f64::consts::LN_10, 3), "2.30");
+        assert_eq!(format_sig(3.48e-15, 3), "3.48e-15");
+        assert_eq!(format_sig(-1234567.0, 3), "-1.23e6");
+        assert_eq!(format_sig(123.4, 3), "123");
+        assert_eq!(format_sig(f64::NAN, 3), "NaN");
+        assert_eq!(format_sig(0.0, 3), "0");
+    }
 
     #[test]
     fn non_finite_round_trip() {

@@ -11,24 +11,35 @@ use crate::nonfinite::NonFinite;
 use crate::real::Real;
 
 /// Version of `summary.json`.
-pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: verdicts `bias_only` and `diverged`, and `verdict_reason`.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
 
-/// Whether the real run learns, judged against its learning-rate-zero baseline.
+/// What the real run did, judged against its learning-rate-zero baseline (the rule is in
+/// `gradscope_trainer::signal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Outside the baseline's noise band to the end, and better than chance on the test split.
+    /// Left the baseline's noise band for good, and beats the best constant prediction on the
+    /// test split by more than three standard errors.
     Learning,
-    /// Not distinguishable from not training at all.
+    /// Left the band for good, but is no better than the best constant prediction (the class
+    /// frequencies, or the target mean): the output layer's bias learned, the network did not.
+    BiasOnly,
+    /// Never left the band: not distinguishable from not training at all.
     Indistinguishable,
+    /// A non-finite value or a loss spike ended or wrecked the run.
+    Diverged,
 }
 
 impl Verdict {
-    /// `learning` or `indistinguishable`.
+    /// `learning`, `bias_only`, `indistinguishable` or `diverged`.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Learning => "learning",
+            Verdict::BiasOnly => "bias_only",
             Verdict::Indistinguishable => "indistinguishable",
+            Verdict::Diverged => "diverged",
         }
     }
 }
@@ -46,6 +57,20 @@ pub struct VersusChance {
     pub standard_errors: Real,
     /// Whether the improvement exceeds three standard errors.
     pub beats_chance: bool,
+}
+
+/// One point of the learning signal at a step: exactly what the verdict compares, so that a
+/// plot drawn from it cannot disagree with the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SignalPoint {
+    /// The step (the window ends here).
+    pub step: u64,
+    /// Mean training loss of the real run over the window.
+    pub real_mean: Real,
+    /// Mean training loss of the baseline over the window.
+    pub baseline_mean: Real,
+    /// Standard deviation of the baseline's loss over the window.
+    pub baseline_sd: Real,
 }
 
 /// The learning-signal evidence (see `gradscope_trainer::signal` for the rule).
@@ -67,6 +92,11 @@ pub struct LearningSignal {
     pub gap_growing: Option<bool>,
     /// Test-split comparison against the best constant prediction.
     pub versus_chance: Option<VersusChance>,
+    /// The windows behind z, at up to a few hundred steps (always the first step outside the
+    /// band and the last step): the real run is outside the band exactly where
+    /// `real_mean < baseline_mean − threshold × baseline_sd`.
+    #[serde(default)]
+    pub trace: Vec<SignalPoint>,
 }
 
 /// Final metrics of one run.
@@ -147,8 +177,16 @@ pub struct Summary {
     pub status: Status,
     /// Whether Ctrl-C stopped it.
     pub interrupted: bool,
-    /// `learning` or `indistinguishable` (`null` without a baseline).
+    /// `learning`, `bias_only`, `indistinguishable` or `diverged` (`null` without a baseline,
+    /// except `diverged`, which needs none).
     pub verdict: Option<Verdict>,
+    /// The verdict's reason in words, the same sentence the console and the report show.
+    #[serde(default)]
+    pub verdict_reason: Option<String>,
+    /// The training loss of the best constant prediction (the class frequencies, or the target
+    /// mean): where a net that learns only its output bias plateaus.
+    #[serde(default)]
+    pub constant_loss: Option<Real>,
     /// The learning-signal evidence (`null` without a baseline).
     pub learning_signal: Option<LearningSignal>,
     /// Vanishing / exploding / healthy, evidence, remedies (from the real run's records).

@@ -59,7 +59,8 @@ td.run{min-width:200px}
 td .sub{color:var(--muted);font-size:12.5px;line-height:1.4}
 .badge{display:inline-block;padding:1px 10px;border-radius:999px;font-size:12.5px;font-weight:600;white-space:nowrap;border:1px solid transparent}
 .b-learning,.b-healthy{background:#e3f6e7;color:#1d7a35;border-color:#b8e6c2}
-.b-indistinguishable{background:#fff4d6;color:#8a5a00;border-color:#f3dc9c}
+.b-indistinguishable,.b-bias_only{background:#fff4d6;color:#8a5a00;border-color:#f3dc9c}
+.b-diverged{background:#fde4e4;color:#a32020;border-color:#f2b8b8}
 .b-vanishing{background:#e2effc;color:#17589c;border-color:#b9d6f3}
 .b-exploding{background:#fde6e6;color:#b42323;border-color:#f4bcbc}
 .b-none{background:#eceff2;color:#4d5963;border-color:#d7dde2}
@@ -162,7 +163,7 @@ fn figure(out: &mut String, spec: &PlotSpec, svg: &str) {
         "<figure class=\"plot\" id=\"{id}\" data-plot=\"{name}\">\n{svg}<figcaption>{caption} \
          <a href=\"plots/{name}.svg\">SVG</a><a href=\"plots/{name}.png\">PNG</a></figcaption>\n</figure>\n",
         id = escape(&plot_id(&spec.name)),
-        caption = escape(spec.caption),
+        caption = escape(&spec.caption),
     );
 }
 
@@ -263,6 +264,14 @@ fn run_section(out: &mut String, run: &RunPlot<'_>, figures: &[(&PlotSpec, &str)
         escape(&s.dataset),
         escape(&s.loss)
     );
+    if let (Some(v), Some(why)) = (s.verdict, &s.verdict_reason) {
+        let _ = writeln!(
+            out,
+            "<p class=\"summary\"><b>Verdict: {}.</b> The real run {}.</p>",
+            escape(v.name()),
+            escape(why)
+        );
+    }
     if !e.summary.trim().is_empty() {
         let _ = writeln!(out, "<p class=\"summary\">{}</p>", escape(&e.summary));
     }
@@ -331,7 +340,7 @@ fn run_section(out: &mut String, run: &RunPlot<'_>, figures: &[(&PlotSpec, &str)
         );
         fact(
             out,
-            "outside the band from",
+            "left the band for good at",
             &ls.first_step_outside_band.map_or_else(
                 || "<span class=\"muted\">never</span>".to_string(),
                 |st| format!("step {st}"),

@@ -66,6 +66,35 @@ pub struct Cell {
     pub skip: Skip,
 }
 
+/// The cell's model: `depth − 1` hidden ReLU layers (He init, biases) and a head, all `width`
+/// wide, so that `depth` counts the linear layers as PyTorch's peer benchmark does.
+fn model_config(cell: &Cell) -> MlpConfig {
+    let mut config = MlpConfig::new(
+        cell.width,
+        cell.width,
+        cell.width,
+        cell.depth.saturating_sub(1).max(1),
+        Activation::Relu,
+        WeightInit::new(InitKind::HeNormal, 1.0),
+    );
+    config.bias = true;
+    config
+}
+
+/// What one cell holds at once, for the memory check (the same model as [`Bench::new`] builds:
+/// `depth − 1` hidden layers and a head, all `width` wide, SGD without momentum, no baseline).
+pub fn workload(cell: &Cell) -> crate::memory::Workload {
+    crate::memory::Workload {
+        footprint: ModelSpec::Mlp(model_config(cell)).footprint(),
+        batch: cell.batch,
+        eval_rows: 0,
+        // The pool of teacher batches.
+        data_values: 16 * cell.batch * cell.width + cell.width * cell.width,
+        optimizer_slots: 0,
+        arms: 1,
+    }
+}
+
 /// Which parts of `full` are left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Skip {
@@ -142,16 +171,7 @@ impl Bench {
     pub fn new(cell: Cell, backend: BackendKind) -> Self {
         let device = backend.autodiff_device();
         device.seed(0);
-        let mut config = MlpConfig::new(
-            cell.width,
-            cell.width,
-            cell.width,
-            cell.depth.saturating_sub(1).max(1),
-            Activation::Relu,
-            WeightInit::new(InitKind::HeNormal, 1.0),
-        );
-        config.bias = true;
-        let model = ModelSpec::Mlp(config).init(&device);
+        let model = ModelSpec::Mlp(model_config(&cell)).init(&device);
         let pool = teacher_pool(cell.width, cell.batch, &device);
         let options = match cell.mode {
             BenchMode::Full => RecordOptions {

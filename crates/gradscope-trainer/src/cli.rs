@@ -1,6 +1,10 @@
 //! The `gradscope` command line: argument parsing, logging, progress, and error reporting.
+//!
+//! Results (tables, summaries, the paths of what was written) go to standard output, so that
+//! `gradscope run x.toml > results.txt` keeps them; logs, progress bars and errors go to
+//! standard error. `-q` silences logs and progress, never results.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,15 +27,19 @@ pub struct Cli {
     /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors.
+    /// No logs and no progress bars, only errors; results still print on stdout.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// No progress bars.
     #[arg(long, global = true)]
     pub no_progress: bool,
-    /// Compute threads (default: the config's `train.threads`, 0 = all cores).
+    /// Compute threads (default: the config's `train.threads`, 0 = all cores; at most 512).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// Memory a command may use, such as `8G` (default: what the system has available). Sizes
+    /// that cannot fit are refused before anything is built.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -188,9 +196,11 @@ pub struct RunArgs {
     /// Override any config key, e.g. `--set model.depth=40` (repeatable, applies to every config).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// The run folder (default: runs/<name>-<config hash>); with several configs, the folder
-    /// that holds their run folders.
-    #[arg(long)]
+    /// With one config: the run folder (default: runs/<name>-<config hash>). With several: the
+    /// folder that holds their run folders (each <name>-<config hash>) and their comparison
+    /// report.html (default: runs/compare-<hash of those folder names>, the same folder for the
+    /// same configs in any order).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Initialisation seed, overriding the config's `seed`.
     #[arg(long)]
@@ -243,6 +253,35 @@ fn init_logging(cli: &Cli) {
         .try_init();
 }
 
+/// Writes results to standard output. A reader that went away (`| head`) is not an error of
+/// ours: it ends the command quietly, as a pipeline expects.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+            _ => Error::io("standard output", e),
+        })
+}
+
+/// `emit` with a newline.
+fn emitln(text: &str) -> Result<()> {
+    emit(&format!("{text}\n"))
+}
+
+/// Checks `--threads` against the same ceiling as the config's `train.threads`.
+fn check_threads(cli: &Cli) -> Result<()> {
+    match cli.threads {
+        Some(n) if n > gradscope_config::MAX_THREADS => Err(Error::Usage(format!(
+            "--threads {n}: must be at most {} (0 = all cores)",
+            gradscope_config::MAX_THREADS
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn set_threads(n: usize) {
     if n > 0 {
         // Only the first call in a process can size the global pool; later ones are ignored.
@@ -256,8 +295,14 @@ fn backend(cli: &Cli) -> Result<Option<BackendKind>> {
     cli.device
         .as_deref()
         .map(|d| {
-            d.parse::<BackendKind>()
-                .map_err(|e| Error::Usage(format!("--device {d}: {e}")))
+            d.parse::<BackendKind>().map_err(|e| {
+                let names: Vec<&str> = BackendKind::available()
+                    .into_iter()
+                    .map(BackendKind::name)
+                    .collect();
+                let hint = gradscope_config::error::did_you_mean_word(d, &names);
+                Error::Usage(format!("--device {d}: {e}{hint}"))
+            })
         })
         .transpose()
 }
@@ -291,12 +336,9 @@ fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
     let device = backend(cli)?.unwrap_or_default().autodiff_device();
     let report = crate::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        emitln(&serde_json::to_string_pretty(&report).unwrap_or_default())?;
     } else {
-        print!("{}", crate::chain::chain_table(&report));
+        emit(&crate::chain::chain_table(&report))?;
     }
     Ok(exit_code::OK)
 }
@@ -309,14 +351,11 @@ fn cmd_inspect(cli: &Cli, a: &InspectArgs) -> Result<i32> {
             "--seeds and --batch must be at least 1".into(),
         ));
     }
-    let report = crate::inspect::inspect(&exp, a.seeds, a.batch, a.loss)?;
+    let report = crate::inspect::inspect(&exp, a.seeds, a.batch, a.loss, cli.max_memory)?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        emitln(&serde_json::to_string_pretty(&report).unwrap_or_default())?;
     } else {
-        print!("{}", crate::inspect::inspect_table(&report));
+        emit(&crate::inspect::inspect_table(&report))?;
     }
     Ok(exit_code::OK)
 }
@@ -343,14 +382,23 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
     }
     let interrupt = interrupt_flag();
     let several = experiments.len() > 1;
+    let folders: Vec<String> = experiments
+        .iter()
+        .map(|exp| format!("{}-{}", exp.name, config_hash(&exp.raw)))
+        .collect();
+    // With several configs, one folder holds every run and the comparison of them all.
+    let parent = match (&a.out, several) {
+        (Some(out), true) => Some(out.clone()),
+        (None, true) => Some(PathBuf::from("runs").join(compare_folder(&folders))),
+        (_, false) => None,
+    };
     let mut outcomes = Vec::new();
     let mut code = exit_code::OK;
-    for exp in &experiments {
-        let folder = format!("{}-{}", exp.name, config_hash(&exp.raw));
-        let out_dir = match (&a.out, several) {
-            (Some(out), false) => out.clone(),
-            (Some(out), true) => out.join(folder),
-            (None, _) => PathBuf::from("runs").join(folder),
+    for (exp, folder) in experiments.iter().zip(&folders) {
+        let out_dir = match (&parent, &a.out) {
+            (Some(parent), _) => parent.join(folder),
+            (None, Some(out)) => out.clone(),
+            (None, None) => PathBuf::from("runs").join(folder),
         };
         let opts = RunOptions {
             out_dir,
@@ -359,13 +407,14 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
             interrupt: interrupt.clone(),
             report: !a.no_report,
             tensorboard: a.tensorboard,
+            max_memory: cli.max_memory,
         };
         let outcome = run_experiment(exp, &opts)?;
         let s = &outcome.summary;
         if a.json {
-            println!("{}", serde_json::to_string(s).unwrap_or_default());
-        } else if !cli.quiet {
-            eprint!("{}", crate::report_text::summary_text(s, &outcome.out_dir));
+            emitln(&serde_json::to_string(s).unwrap_or_default())?;
+        } else {
+            emit(&crate::report_text::summary_text(s, &outcome.out_dir))?;
         }
         match s.status {
             Status::Interrupted => {
@@ -378,19 +427,58 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
         }
         outcomes.push(outcome);
     }
-    if several && !a.json && !cli.quiet {
-        eprint!("{}", crate::report_text::comparison_table(&outcomes));
+    if several && !a.json {
+        emit(&crate::report_text::comparison_table(&outcomes))?;
+    }
+    if let Some(parent) = parent.filter(|_| !a.no_report && !outcomes.is_empty()) {
+        match write_comparison(&parent, &outcomes) {
+            Ok(html) if a.json => tracing::info!("comparison report: {}", html.display()),
+            Ok(html) => emitln(&format!("comparison report: {}", html.display()))?,
+            // Every run is safely written; a report that cannot be drawn is worth a warning,
+            // not a failed command (as for each run's own report).
+            Err(e) => tracing::warn!("comparison report not written: {e}"),
+        }
     }
     Ok(code)
 }
 
-/// A flag that Ctrl-C sets (a second Ctrl-C exits at once).
+/// The folder `run A B …` writes into without `--out`: `compare-<hash>`, where the hash
+/// (FNV-1a, folded to 32 bits as in [`config_hash`]) is of the run folders' names, sorted. The
+/// names carry each config's hash, so the same configs (and overrides) find the same folder
+/// whatever their order, and rerunning them replaces their runs and report there instead of
+/// piling up copies; other configs get another folder.
+fn compare_folder(run_folders: &[String]) -> String {
+    let mut names: Vec<&str> = run_folders.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in names.join("\n").bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("compare-{:08x}", (h >> 32) ^ (h & 0xffff_ffff))
+}
+
+/// Draws one `report.html` (and its `plots/`) in `dir` comparing the runs of this command: the
+/// runs just written, in command-line order, not every run folder that happens to be under
+/// `dir` (`gradscope report DIR` draws those).
+fn write_comparison(dir: &Path, outcomes: &[crate::experiment::RunOutcome]) -> Result<PathBuf> {
+    let runs = outcomes
+        .iter()
+        .map(|o| gradscope_report::load_run(&o.out_dir))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(gradscope_report::write_report(dir, &runs)?.html)
+}
+
+/// A flag that Ctrl-C, SIGTERM (what Slurm, Kubernetes and `timeout` send) and SIGHUP set: the
+/// run stops after the current step and writes what it recorded, then exits 130. A further
+/// signal changes nothing: exiting then would lose the records the first one is saving (SIGKILL
+/// abandons them, for whoever means it).
 fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(exit_code::INTERRUPTED);
+            eprintln!("gradscope: already stopping; writing what was recorded");
         }
     });
     interrupt
@@ -404,9 +492,9 @@ fn cmd_config(cli: &Cli, a: &ConfigArgs) -> Result<i32> {
                 set: a.set.clone(),
             };
             let exp = read_experiment(cli, &input, Vec::new())?;
-            print!("{}", to_toml(&exp.raw));
+            emit(&to_toml(&exp.raw))?;
         }
-        _ => print!("{DEFAULTS_TOML}"),
+        _ => emit(DEFAULTS_TOML)?,
     }
     Ok(exit_code::OK)
 }
@@ -430,39 +518,37 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
         report: true,
         tensorboard: a.tensorboard,
         interrupt: interrupt_flag(),
+        max_memory: cli.max_memory,
     };
-    let failed = crate::sweep::run_sweep(&sweep, &opts)?;
-    if !cli.quiet {
-        if let Ok(md) = std::fs::read_to_string(out_dir.join("results.md")) {
-            eprintln!("{md}");
-        }
-        eprintln!("results: {}", out_dir.display());
+    let outcome = crate::sweep::run_sweep(&sweep, &opts)?;
+    if let Ok(md) = std::fs::read_to_string(out_dir.join("results.md")) {
+        emitln(&md)?;
     }
-    Ok(if failed > 0 {
-        exit_code::INTERNAL
+    emitln(&format!("results: {}", out_dir.display()))?;
+    Ok(if outcome.interrupted {
+        exit_code::INTERRUPTED
+    } else if outcome.failed > 0 {
+        tracing::error!("{} of the sweep's runs failed (see above)", outcome.failed);
+        exit_code::RUNS_FAILED
     } else {
         exit_code::OK
     })
 }
 
-fn cmd_merge(cli: &Cli, a: &MergeArgs) -> Result<i32> {
+fn cmd_merge(a: &MergeArgs) -> Result<i32> {
     let n = crate::sweep::merge(&a.dirs, &a.out)?;
-    if !cli.quiet {
-        eprintln!("merged {n} runs into {}", a.out.display());
-    }
+    emitln(&format!("merged {n} runs into {}", a.out.display()))?;
     Ok(exit_code::OK)
 }
 
-fn cmd_report(cli: &Cli, a: &ReportArgs) -> Result<i32> {
+fn cmd_report(a: &ReportArgs) -> Result<i32> {
     if a.tensorboard {
         for run in gradscope_report::find_runs(&a.dir)? {
             gradscope_report::write_tensorboard(&run.dir, &run.records)?;
         }
     }
     let html = crate::sweep::write_report(&a.dir)?;
-    if !cli.quiet {
-        eprintln!("report: {}", html.display());
-    }
+    emitln(&format!("report: {}", html.display()))?;
     Ok(exit_code::OK)
 }
 
@@ -502,30 +588,39 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
             ));
         }
     };
+    for cell in &cells {
+        crate::memory::check(
+            &format!("bench cell depth {} × width {}", cell.depth, cell.width),
+            &crate::bench::workload(cell),
+            cli.max_memory,
+        )?;
+    }
     if !a.json {
-        println!(
+        emitln(&format!(
             "{:>5} {:>6} {:>5} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
             "depth", "width", "batch", "mode", "device", "ms/step", "steps/s", "GFLOP/s", "RSS MiB"
-        );
+        ))?;
     }
     for cell in cells {
         let steps = a.steps.unwrap_or_else(|| default_steps(&cell));
         let r = run_cell(cell, backend, steps, a.warmup);
         if a.json {
-            println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            emitln(&serde_json::to_string(&r).unwrap_or_default())?;
         } else {
-            println!(
-                "{:>5} {:>6} {:>5} {:>9} {:>8} {:>11.3} {:>9.1} {:>9.1} {:>9.0}",
+            // Timings to 3 significant figures: their run-to-run noise is larger than that.
+            let sig = |x: f64| gradscope_record::format_sig(x, 3);
+            emitln(&format!(
+                "{:>5} {:>6} {:>5} {:>9} {:>8} {:>11} {:>9} {:>9} {:>9}",
                 r.depth,
                 r.width,
                 r.batch,
                 format!("{:?}", r.mode).to_lowercase(),
                 r.device,
-                r.ms_per_step_median,
-                r.steps_per_s,
-                r.gflops_at_median,
-                r.peak_rss_mib
-            );
+                sig(r.ms_per_step_median),
+                sig(r.steps_per_s),
+                sig(r.gflops_at_median),
+                sig(r.peak_rss_mib)
+            ))?;
         }
     }
     Ok(exit_code::OK)
@@ -535,18 +630,19 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     init_logging(&cli);
-    let result = match &cli.command {
+    let result = check_threads(&cli).and_then(|()| match &cli.command {
         Command::Chain(a) => cmd_chain(&cli, a),
         Command::Inspect(a) => cmd_inspect(&cli, a),
         Command::Run(a) => cmd_run(&cli, a),
         Command::Config(a) => cmd_config(&cli, a),
         Command::Sweep(a) => cmd_sweep(&cli, a),
-        Command::Merge(a) => cmd_merge(&cli, a),
-        Command::Report(a) => cmd_report(&cli, a),
+        Command::Merge(a) => cmd_merge(a),
+        Command::Report(a) => cmd_report(a),
         Command::Bench(a) => cmd_bench(&cli, a),
-    };
+    });
     match result {
         Ok(code) => code,
+        Err(Error::BrokenPipe) => exit_code::OK,
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(hint) = e.hint() {

@@ -11,7 +11,7 @@
 //! folds its batch statistics into that run's own running averages (momentum 0.1), so both runs
 //! evaluate with averages over the same batches. Diagnostic probes never update them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -19,7 +19,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
-use gradscope_config::{ConfigError, Experiment, config_hash, to_toml};
+use gradscope_config::{ConfigError, Experiment, OptimKind, config_hash, to_toml};
 use gradscope_data::{Dataset, Targets, Task};
 use gradscope_diagnostics::{
     DiagnosisContext, EvalRecord, NonFinite, Real, RecordOptions, Recorder, RunKind, StepRecord,
@@ -31,9 +31,11 @@ use tracing::{info, warn};
 
 use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
 use crate::error::{Error, Result};
+use crate::folder::RunFolder;
+use crate::memory::Workload;
 use crate::optimizer::Optimizer;
 use crate::output::{
-    FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, versions, write_atomic,
+    FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, Verdict, versions, write_atomic,
 };
 use crate::signal::{learning_signal, verdict, versus_chance};
 
@@ -52,6 +54,8 @@ pub struct RunOptions {
     pub report: bool,
     /// Also write TensorBoard event files (`tensorboard/{real,baseline}/`).
     pub tensorboard: bool,
+    /// Memory the run may use (default: what the system has available); see [`crate::memory`].
+    pub max_memory: Option<u64>,
 }
 
 /// What a finished (or stopped) run produced.
@@ -196,6 +200,39 @@ fn chance_scores(data: &Dataset) -> Vec<f64> {
     }
 }
 
+/// The training loss of the best constant prediction: for cross-entropy the entropy of the
+/// training classes' frequencies (ln 10 for ten balanced classes), for squared error the targets'
+/// variance (per output, averaged; for one-hot classes Σ p(1 − p) / K). A net that learns only
+/// its output bias plateaus here.
+fn constant_loss(data: &Dataset, loss: Loss) -> Option<f64> {
+    let k = data.task.output_dim().max(1);
+    match &data.train.targets {
+        Targets::Classes(c) => {
+            let mut counts = vec![0usize; k];
+            for &label in c {
+                *counts.get_mut(label as usize)? += 1;
+            }
+            let n = c.len().max(1) as f64;
+            let p = counts.iter().map(|&m| m as f64 / n);
+            Some(match loss {
+                Loss::CrossEntropy => -p.filter(|&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>(),
+                Loss::Mse => p.map(|p| p * (1.0 - p)).sum::<f64>() / k as f64,
+            })
+        }
+        Targets::Values(v) => {
+            let rows = (v.len() / k).max(1) as f64;
+            let var = (0..k)
+                .map(|j| {
+                    let col = v.iter().skip(j).step_by(k).map(|&x| x as f64);
+                    let mean = col.clone().sum::<f64>() / rows;
+                    col.map(|x| (x - mean).powi(2)).sum::<f64>() / rows
+                })
+                .sum::<f64>();
+            Some(var / k as f64)
+        }
+    }
+}
+
 /// One line describing a model.
 pub fn describe_model(spec: &ModelSpec) -> String {
     match spec {
@@ -270,11 +307,38 @@ fn progress_bar(steps: usize, show: bool) -> ProgressBar {
     bar
 }
 
+/// What a training run of `spec` on `data` holds at once, for the memory check.
+pub fn workload(exp: &Experiment, data: &Dataset, spec: &ModelSpec, arms: usize) -> Workload {
+    let optimizer_slots = match exp.optim.kind {
+        OptimKind::Sgd => usize::from(exp.optim.momentum > 0.0),
+        OptimKind::Adam | OptimKind::AdamW => 2,
+    };
+    Workload {
+        footprint: spec.footprint(),
+        batch: exp.train.batch_size,
+        eval_rows: data.train.n.max(data.test.n),
+        data_values: data.train.x.len() + data.test.x.len(),
+        optimizer_slots,
+        arms,
+    }
+}
+
 /// Runs the experiment and writes its folder.
+///
+/// Before the first step: the model's memory is checked against what may be used, and the run
+/// folder is locked and proven writable ([`RunFolder`]); the run is written into a staging folder
+/// and swapped into place at the end, so the folder holds either the previous run or this one.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
     let started = Instant::now();
     let (data, spec, loss) = prepare(exp)?;
     let depth = spec.depth();
+    let baseline_on = exp.train.baseline && !opts.no_baseline;
+    crate::memory::check(
+        &format!("{} ({})", exp.name, describe_model(&spec)),
+        &workload(exp, &data, &spec, 1 + usize::from(baseline_on)),
+        opts.max_memory,
+    )?;
+    let folder = RunFolder::open(&opts.out_dir)?;
     info!(name = %exp.name, dataset = %data.description, model = %describe_model(&spec), "run started");
 
     let device = exp.backend.autodiff_device();
@@ -287,7 +351,6 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         .sum::<f64>()
         / data.train.x.len().max(1) as f64;
     let mut real = Arm::new(build_model(&spec, exp.seed, &device));
-    let baseline_on = exp.train.baseline && !opts.no_baseline;
     let mut base = baseline_on.then(|| Arm::new(build_model(&spec, exp.seed, &device)));
     let mut optimizer = Optimizer::new(&exp.optim);
     let sets = EvalSets::new(&data, &eval_device);
@@ -461,6 +524,8 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         clipping: exp.optim.clipping(),
     };
     let diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
+    let (verdict, verdict_reason) =
+        judge(signal.as_ref(), first_nonfinite.as_ref(), &diagnosis, exp).unzip();
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary {
         schema_version: crate::output::SUMMARY_SCHEMA_VERSION,
@@ -470,7 +535,9 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         config_hash: config_hash(&exp.raw),
         status,
         interrupted: status == Status::Interrupted,
-        verdict: signal.as_ref().map(verdict),
+        verdict,
+        verdict_reason,
+        constant_loss: constant_loss(&data, loss).map(Real),
         learning_signal: signal,
         diagnosis,
         first_nonfinite,
@@ -495,14 +562,52 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
     write_run(
         exp,
         opts,
+        folder.staging(),
         &real.records,
         base.as_ref().map(|a| a.records.as_slice()),
         &summary,
     )?;
+    folder.commit()?;
     Ok(RunOutcome {
         summary,
         out_dir: opts.out_dir.clone(),
     })
+}
+
+/// The verdict and its reason: `diverged` when a non-finite value ended the run, or when the loss
+/// spiked and the run did not go on to learn; otherwise the learning signal's verdict.
+fn judge(
+    signal: Option<&gradscope_record::LearningSignal>,
+    nonfinite: Option<&NonFinite>,
+    diagnosis: &gradscope_diagnostics::Diagnosis,
+    exp: &Experiment,
+) -> Option<(Verdict, String)> {
+    let spikes = &diagnosis.evidence.loss_spikes;
+    let diverged = if let Some(nf) = nonfinite {
+        Some(format!(
+            "stopped at step {}: a non-finite {} appeared in layer {} ({})",
+            nf.step,
+            nf.kind.name().replace('_', " "),
+            nf.layer,
+            nf.layer_name
+        ))
+    } else if !spikes.is_empty() && verdict(signal, None).map(|(v, _)| v) != Some(Verdict::Learning)
+    {
+        Some(format!(
+            "had its loss spike above {}× its running median at step{} {}, and did not learn",
+            exp.diagnosis.spike_factor,
+            if spikes.len() > 1 { "s" } else { "" },
+            spikes
+                .iter()
+                .take(5)
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    } else {
+        None
+    };
+    verdict(signal, diverged)
 }
 
 /// The theory's prediction at initialisation, anchored at the first record's last layer.
@@ -543,16 +648,16 @@ fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
     }
 }
 
-/// Writes the run folder: config, records (JSON Lines and long CSV), then the summary.
+/// Writes the run into `dir` (the staging folder): config, records (JSON Lines and long CSV), the
+/// summary, and the report.
 fn write_run(
     exp: &Experiment,
     opts: &RunOptions,
+    dir: &Path,
     real: &[StepRecord],
     baseline: Option<&[StepRecord]>,
     summary: &Summary,
 ) -> Result<()> {
-    let dir = &opts.out_dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_atomic(&dir.join("config.toml"), to_toml(&exp.raw).as_bytes())?;
     // Interleave by step: the real record, then the baseline's.
     let mut all: Vec<&StepRecord> = Vec::with_capacity(real.len() * 2);
@@ -585,8 +690,11 @@ fn write_run(
     if opts.report {
         // The results are safely written; a report that cannot be drawn is worth a warning,
         // not the loss of the run.
-        let drawn = gradscope_report::load_run(dir)
-            .and_then(|run| gradscope_report::write_report(dir, &[run]));
+        let drawn = gradscope_report::load_run(dir).and_then(|mut run| {
+            // The report names the folder the run will be in, not the staging folder.
+            run.dir = opts.out_dir.clone();
+            gradscope_report::write_report(dir, &[run])
+        });
         if let Err(e) = drawn {
             warn!("report not written: {e}");
         }

@@ -102,8 +102,17 @@ pub fn inspect(
     seeds: usize,
     batch_size: usize,
     probe_loss: ProbeLoss,
+    max_memory: Option<u64>,
 ) -> Result<InspectReport> {
     let (data, spec, loss) = prepare(exp)?;
+    let mut need = crate::experiment::workload(exp, &data, &spec, 1);
+    need.batch = batch_size;
+    need.optimizer_slots = 0;
+    crate::memory::check(
+        &format!("{} ({})", exp.name, describe_model(&spec)),
+        &need,
+        max_memory,
+    )?;
     let device = exp.backend.autodiff_device();
     let depth = spec.depth();
     let mut measures: Vec<StepMeasure> = Vec::new();

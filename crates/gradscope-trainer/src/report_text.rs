@@ -2,8 +2,15 @@
 
 use std::path::Path;
 
+use gradscope_record::{Real, format_sig};
+
 use crate::experiment::RunOutcome;
 use crate::output::{Status, Summary};
+
+/// A result for people: 3 significant figures.
+fn sig(x: Real) -> String {
+    format_sig(x.get(), 3)
+}
 
 /// Verdict, learning signal, diagnosis, remedies and where the files are.
 pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
@@ -27,7 +34,8 @@ pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
     let real = &s.finals.real;
     t.push_str(&format!(
         "  final test loss {} (train {})",
-        real.test_loss, real.train_loss
+        sig(real.test_loss),
+        sig(real.train_loss)
     ));
     if let Some(a) = real.test_accuracy {
         t.push_str(&format!(", test accuracy {:.1} %", 100.0 * a.get()));
@@ -35,35 +43,19 @@ pub fn summary_text(s: &Summary, out_dir: &Path) -> String {
     if let Some(b) = &s.finals.baseline {
         t.push_str(&format!(
             "; learning-rate-0 baseline: test loss {}",
-            b.test_loss
+            sig(b.test_loss)
         ));
         if let Some(a) = b.test_accuracy {
             t.push_str(&format!(", accuracy {:.1} %", 100.0 * a.get()));
         }
     }
     t.push('\n');
-    if let (Some(v), Some(sig)) = (s.verdict, &s.learning_signal) {
+    if let Some(v) = s.verdict {
         t.push_str(&format!("  verdict: {}", v.name()));
-        match sig.first_step_outside_band {
-            Some(step) => t.push_str(&format!(
-                " (z = {:.1} against the baseline's band; outside it from step {step} on",
-                sig.z.get()
-            )),
-            None => t.push_str(&format!(
-                " (z = {:.1}; never stays outside the baseline's band",
-                sig.z.get()
-            )),
+        if let Some(why) = &s.verdict_reason {
+            t.push_str(&format!(": the real run {why}"));
         }
-        if let Some(c) = &sig.versus_chance {
-            t.push_str(&format!(
-                "; test {} {} vs chance {}, {:.1} standard errors",
-                c.metric,
-                c.model,
-                c.chance,
-                c.standard_errors.get()
-            ));
-        }
-        t.push_str(")\n");
+        t.push('\n');
     }
     t.push_str(&format!("  diagnosis: {}\n", s.diagnosis.evidence.summary));
     for r in &s.diagnosis.remedies {
@@ -85,9 +77,7 @@ pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
         let ratio = e
             .first_to_last_ratio
             .map_or("-".into(), |r| format!("{:.2e}", r.get()));
-        let rate = e
-            .per_layer_rate
-            .map_or("-".into(), |r| format!("{:.3}", r.get()));
+        let rate = e.per_layer_rate.map_or("-".into(), sig);
         let acc = s
             .finals
             .real

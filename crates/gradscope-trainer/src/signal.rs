@@ -7,14 +7,17 @@
 //!
 //! `z(t) = (mean baseline loss − mean real loss) / sd(baseline loss)`,
 //!
-//! and the real run is *outside the band* when `z > threshold`. The verdict is `learning` when
-//! both hold:
+//! and the real run is *outside the band* when `z > threshold`. In the first `window` steps the
+//! window is every step so far (at least three), so that an early departure is seen early.
+//! **Left the band at step N** (`first_step_outside_band`) means: z is above the threshold at N
+//! and at every step after it, to the end of the run. The verdict ([`verdict`]) is, in order:
 //!
-//! 1. **sustained**: from some step on, z stays above the threshold until the end of the run
-//!    (`first_step_outside_band`);
-//! 2. **beyond chance**: on the test split the real model beats the best constant prediction (the
-//!    majority class, or the training-target mean for regression) by more than three standard
-//!    errors of the per-sample difference.
+//! - `diverged` when a non-finite value ended the run or the loss spiked;
+//! - `indistinguishable` when the run never left the band for good;
+//! - `bias_only` when it left the band, but on the test split it does not beat the best constant
+//!   prediction (the majority class, or the training-target mean for regression) by more than
+//!   three standard errors of the per-sample difference;
+//! - `learning` when it left the band and beats the constant prediction.
 //!
 //! Condition 2 is what the lecture's trap needs. A net whose gradients vanish still lowers its
 //! loss at first, by fitting the output layer's bias to the class frequencies (or the target
@@ -26,7 +29,7 @@
 
 use gradscope_diagnostics::Real;
 
-pub use gradscope_record::{LearningSignal, Verdict, VersusChance};
+pub use gradscope_record::{LearningSignal, SignalPoint, Verdict, VersusChance};
 
 /// Compares per-sample scores of the model against those of the constant predictor
 /// (`higher_is_better` for accuracy, not for squared error): the mean paired difference in
@@ -71,19 +74,29 @@ fn sd(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() as f64 - 1.0).max(1.0)).sqrt()
 }
 
-/// z over the trailing window ending at each step (`None` before the first full window).
+/// The fewest steps z is computed over (an sd from fewer is meaningless).
+const MIN_WINDOW: usize = 3;
+
+/// Most points kept in [`LearningSignal::trace`].
+const TRACE_POINTS: usize = 400;
+
+/// The window ending at step `t`: the last `window` steps, or every step so far while there are
+/// fewer (`None` before [`MIN_WINDOW`] steps). Returns (real mean, baseline mean, baseline sd).
+fn window_at(real: &[f64], baseline: &[f64], window: usize, t: usize) -> Option<(f64, f64, f64)> {
+    if t + 1 < MIN_WINDOW.min(window) {
+        return None;
+    }
+    let start = (t + 1).saturating_sub(window);
+    let b = &baseline[start..=t];
+    let spread = sd(b).max(1e-9 * mean(b).abs()).max(f64::MIN_POSITIVE);
+    Some((mean(&real[start..=t]), mean(b), spread))
+}
+
+/// z over the window ending at each step (see [`window_at`]).
 pub fn z_series(real: &[f64], baseline: &[f64], window: usize) -> Vec<Option<f64>> {
     let n = real.len().min(baseline.len());
     (0..n)
-        .map(|t| {
-            if t + 1 < window {
-                return None;
-            }
-            let r = &real[t + 1 - window..=t];
-            let b = &baseline[t + 1 - window..=t];
-            let spread = sd(b).max(1e-9 * mean(b).abs()).max(f64::MIN_POSITIVE);
-            Some((mean(b) - mean(r)) / spread)
-        })
+        .map(|t| window_at(real, baseline, window, t).map(|(r, b, s)| (b - r) / s))
         .collect()
 }
 
@@ -125,17 +138,84 @@ pub fn learning_signal(
             l - e > 2.0 * noise
         }),
         versus_chance,
+        trace: trace(real, baseline, window, first),
     }
 }
 
-/// The verdict: `learning` or `indistinguishable` (see the module docs for the rule).
-pub fn verdict(signal: &LearningSignal) -> Verdict {
-    let sustained = signal.first_step_outside_band.is_some();
-    let beyond_chance = signal.versus_chance.as_ref().is_none_or(|v| v.beats_chance);
-    if sustained && beyond_chance {
-        Verdict::Learning
+/// The windows behind z at evenly spaced steps, plus the first step outside the band and the last.
+fn trace(real: &[f64], baseline: &[f64], window: usize, first: Option<u64>) -> Vec<SignalPoint> {
+    let n = real.len().min(baseline.len());
+    let stride = n.div_ceil(TRACE_POINTS).max(1);
+    (0..n)
+        .filter(|&t| t % stride == 0 || t + 1 == n || Some(t as u64) == first)
+        .filter_map(|t| {
+            window_at(real, baseline, window, t).map(|(r, b, s)| SignalPoint {
+                step: t as u64,
+                real_mean: Real(r),
+                baseline_mean: Real(b),
+                baseline_sd: Real(s),
+            })
+        })
+        .collect()
+}
+
+/// A number for a sentence: 3 significant figures, and beyond ±1000 only its side.
+fn short(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() >= 1000.0 {
+        return if x > 0.0 { "> 1000" } else { "< −1000" }.to_string();
+    }
+    gradscope_record::format_sig(x, 3)
+}
+
+fn chance_words(c: &VersusChance) -> String {
+    let pct = |x: f64| format!("{:.1} %", 100.0 * x);
+    let (model, chance) = if c.metric == "accuracy" {
+        (pct(c.model.get()), pct(c.chance.get()))
     } else {
-        Verdict::Indistinguishable
+        (short(c.model.get()), short(c.chance.get()))
+    };
+    format!(
+        "test {} {model} against the constant prediction's {chance} ({} standard errors)",
+        c.metric,
+        short(c.standard_errors.get())
+    )
+}
+
+/// The verdict and its reason in words (see the module docs for the rule). `diverged` says what
+/// wrecked the run (a non-finite value, loss spikes), when something did; the signal is `None`
+/// without a baseline, and then only `diverged` can be said.
+pub fn verdict(
+    signal: Option<&LearningSignal>,
+    diverged: Option<String>,
+) -> Option<(Verdict, String)> {
+    if let Some(why) = diverged {
+        return Some((Verdict::Diverged, why));
+    }
+    let signal = signal?;
+    let z = short(signal.z.get());
+    let threshold = signal.threshold;
+    let Some(step) = signal.first_step_outside_band else {
+        return Some((
+            Verdict::Indistinguishable,
+            format!(
+                "never left the learning-rate-0 band for good (z = {z} at the end; the band is z ≤ {threshold})"
+            ),
+        ));
+    };
+    let left = format!("left the learning-rate-0 band at step {step} and stayed out (z = {z})");
+    match &signal.versus_chance {
+        Some(c) if !c.beats_chance => Some((
+            Verdict::BiasOnly,
+            format!(
+                "{left}, but is no better than predicting the class frequencies or the mean: {} — only the output layer's bias learned",
+                chance_words(c)
+            ),
+        )),
+        Some(c) => Some((Verdict::Learning, format!("{left}; {}", chance_words(c)))),
+        None => Some((Verdict::Learning, left)),
     }
 }
 
@@ -163,7 +243,10 @@ mod tests {
         let real = base.clone();
         let s = learning_signal(&real, &base, 50, 3.0, None);
         assert_eq!(s.first_step_outside_band, None);
-        assert_eq!(verdict(&s), Verdict::Indistinguishable);
+        assert_eq!(
+            verdict(Some(&s), None).unwrap().0,
+            Verdict::Indistinguishable
+        );
     }
 
     #[test]
@@ -176,10 +259,11 @@ mod tests {
         let chance = versus_chance("accuracy", &[1.0; 100], &[0.0; 100], true);
         let s = learning_signal(&real, &base, 50, 3.0, Some(chance));
         let first = s.first_step_outside_band.unwrap();
-        // The earliest possible step is the end of the first window (49).
-        assert!((49..300).contains(&first), "{first}");
+        assert!((2..300).contains(&first), "{first}");
         assert_eq!(s.gap_growing, Some(true));
-        assert_eq!(verdict(&s), Verdict::Learning);
+        let (v, why) = verdict(Some(&s), None).unwrap();
+        assert_eq!(v, Verdict::Learning);
+        assert!(why.contains(&format!("at step {first}")), "{why}");
     }
 
     /// The trap: an early drop that then plateaus leaves the band, but a model no better than
@@ -199,6 +283,75 @@ mod tests {
             "the early drop does leave the band"
         );
         assert_eq!(s.gap_growing, Some(false));
-        assert_eq!(verdict(&s), Verdict::Indistinguishable);
+        let (v, why) = verdict(Some(&s), None).unwrap();
+        assert_eq!(v, Verdict::BiasOnly);
+        assert!(why.contains("no better than"), "{why}");
+    }
+
+    /// "Left the band at step N" is the step the loss left, not the window's length: a loss that
+    /// drops by 10 noise widths at step 20 has left by step 25, and one that leaves and comes back
+    /// has not left for good.
+    #[test]
+    fn the_step_the_loss_leaves_the_band_is_found() {
+        let e = noise(400);
+        let base: Vec<f64> = e.iter().map(|x| 2.0 + 0.1 * x).collect();
+        let real: Vec<f64> = (0..400)
+            .map(|t| base[t] - if t >= 20 { 1.0 } else { 0.0 })
+            .collect();
+        let s = learning_signal(&real, &base, 50, 3.0, None);
+        let first = s.first_step_outside_band.unwrap();
+        assert!((20..=25).contains(&first), "{first}");
+        // Out from step 20 to 300, back in the band after: not out for good.
+        let back: Vec<f64> = (0..400)
+            .map(|t| base[t] - if (20..300).contains(&t) { 1.0 } else { 0.0 })
+            .collect();
+        let s = learning_signal(&back, &base, 50, 3.0, None);
+        assert_eq!(s.first_step_outside_band, None);
+    }
+
+    /// The trace says exactly what z says: outside the band where the real mean is below the
+    /// baseline mean by more than the threshold's sds.
+    #[test]
+    fn the_trace_agrees_with_the_verdict() {
+        let e = noise(1000);
+        let base: Vec<f64> = e.iter().map(|x| 2.0 + 0.1 * x).collect();
+        let real: Vec<f64> = (0..1000)
+            .map(|t| base[t] - 0.5 * (t as f64 / 1000.0))
+            .collect();
+        let s = learning_signal(&real, &base, 50, 3.0, None);
+        assert!(s.trace.len() <= TRACE_POINTS + 2, "{}", s.trace.len());
+        let first = s.first_step_outside_band.unwrap();
+        assert!(s.trace.iter().any(|p| p.step == first));
+        assert_eq!(s.trace.last().unwrap().step, 999);
+        let z = z_series(&real, &base, 50);
+        for p in &s.trace {
+            let outside = p.real_mean.get() < p.baseline_mean.get() - 3.0 * p.baseline_sd.get();
+            assert_eq!(
+                outside,
+                z[p.step as usize].unwrap() > 3.0,
+                "step {}",
+                p.step
+            );
+        }
+    }
+
+    #[test]
+    fn a_diverged_run_says_so_whatever_the_signal() {
+        let e = noise(100);
+        let base: Vec<f64> = e.iter().map(|x| 2.0 + 0.1 * x).collect();
+        let s = learning_signal(&base, &base, 50, 3.0, None);
+        let (v, why) = verdict(Some(&s), Some("a NaN at step 3".into())).unwrap();
+        assert_eq!((v, why.as_str()), (Verdict::Diverged, "a NaN at step 3"));
+        assert_eq!(verdict(None, None), None);
+        assert_eq!(
+            verdict(None, Some("x".into())).unwrap().0,
+            Verdict::Diverged
+        );
+    }
+
+    #[test]
+    fn huge_z_is_written_by_its_side() {
+        assert_eq!(short(-3.899e33), "< −1000");
+        assert_eq!(short(6.2345), "6.23");
     }
 }

@@ -196,7 +196,7 @@ fn inspect_json_shape_and_theory() {
 }
 
 /// Ctrl-C (SIGINT) stops a run after the current step, writes what is done with a summary marked
-/// interrupted, and exits 130.
+/// interrupted, prints that summary, and exits 130.
 #[test]
 fn interrupt_writes_what_is_done() {
     let dir = tempfile::tempdir().unwrap();
@@ -205,9 +205,10 @@ fn interrupt_writes_what_is_done() {
         "[model]\ndepth = 3\nwidth = 16\n[data]\nname = \"gaussian\"\ndim = 8\n[train]\nsteps = 1000000\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
+    let child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
         .args(["run", "long.toml", "--out", "out", "-q", "--no-report"])
         .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_secs(3));
@@ -217,8 +218,11 @@ fn interrupt_writes_what_is_done() {
         .args(["-s", "INT", &pid])
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    // -q silences logs, not results: the summary of what was done is on stdout.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("interrupted after"), "{out}");
     let s: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).unwrap())
             .unwrap();
@@ -288,4 +292,151 @@ fn bench_cell_json_modes_and_skip() {
     let o = gradscope(&["bench", "--depth", "3"], dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
     assert!(text(&o).1.contains("--depth and --width"), "{}", text(&o).1);
+}
+
+const TINY: &str = "[model]\ndepth = 2\nwidth = 8\n[data]\nname = \"gaussian\"\ndim = 4\n[train]\nsteps = 5\nsignal_window = 2\n";
+
+/// Two tiny configs, `plain2.toml` and `resid3.toml`, in `dir`.
+fn two_configs(dir: &std::path::Path) {
+    std::fs::write(dir.join("plain2.toml"), TINY).unwrap();
+    std::fs::write(
+        dir.join("resid3.toml"),
+        TINY.replace("depth = 2", "depth = 3\nresidual = true"),
+    )
+    .unwrap();
+}
+
+/// `run A B` prints its results (each summary, the comparison table, the comparison report's
+/// path) on stdout and only logs on stderr, so `gradscope run … > file` keeps them; `-q` drops
+/// the logs, not the results; the report compares exactly the runs of the command, in the
+/// folder that holds their run folders.
+#[test]
+fn run_several_prints_results_on_stdout_and_one_comparison_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    two_configs(d);
+    let o = gradscope(
+        &[
+            "run",
+            "plain2.toml",
+            "resid3.toml",
+            "--out",
+            "cmp",
+            "--no-progress",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (out, err) = text(&o);
+    assert_eq!(out.matches("  verdict: ").count(), 2, "{out}");
+    assert!(out.contains("  results: cmp/plain2-"), "{out}");
+    assert!(out.contains("  results: cmp/resid3-"), "{out}");
+    assert!(out.contains("first/last"), "the comparison table: {out}");
+    assert!(
+        out.trim_end()
+            .ends_with("comparison report: cmp/report.html"),
+        "{out}"
+    );
+    for result in ["verdict:", "first/last", "comparison report"] {
+        assert!(!err.contains(result), "{result} on stderr: {err}");
+    }
+    let html = std::fs::read_to_string(d.join("cmp/report.html")).unwrap();
+    assert!(html.contains("plain2") && html.contains("resid3"));
+    assert!(d.join("cmp/plots").is_dir());
+
+    // No --out: runs/compare-<hash>/, the same folder whatever the order; -q keeps results.
+    let folder = |o: &Output| {
+        let (out, err) = text(o);
+        assert!(o.status.success(), "{out}\n{err}");
+        assert!(out.contains("first/last"), "{out}");
+        assert!(err.is_empty(), "-q left logs: {err}");
+        out.lines()
+            .find_map(|l| l.strip_prefix("comparison report: "))
+            .unwrap_or_else(|| panic!("no report path: {out}"))
+            .to_string()
+    };
+    let first = folder(&gradscope(&["-q", "run", "plain2.toml", "resid3.toml"], d));
+    let again = folder(&gradscope(&["-q", "run", "resid3.toml", "plain2.toml"], d));
+    assert_eq!(first, again);
+    assert!(
+        first.starts_with("runs/compare-") && first.ends_with("/report.html"),
+        "{first}"
+    );
+    let compare = d.join(&first);
+    assert!(compare.is_file());
+    let runs: Vec<String> = std::fs::read_dir(compare.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("plain2-") || n.starts_with("resid3-"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+
+    // --json: JSON alone on stdout, one summary a line; the report is still written.
+    let o = gradscope(
+        &[
+            "-q",
+            "run",
+            "plain2.toml",
+            "resid3.toml",
+            "--out",
+            "j",
+            "--json",
+        ],
+        d,
+    );
+    let (out, _) = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    for line in out.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    assert!(d.join("j/report.html").is_file());
+
+    // `report` prints what it wrote on stdout, with -q too.
+    let o = gradscope(&["-q", "report", "cmp"], d);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(text(&o).0, "report: cmp/report.html\n");
+}
+
+/// A misspelt key or word, in a file, in `--set` or in `--device`, gets a suggestion.
+#[test]
+fn typos_get_a_did_you_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("typo.toml"), "[model]\ndept = 3\n").unwrap();
+    std::fs::write(d.join("ok.toml"), TINY).unwrap();
+    let o = gradscope(&["config", "typo.toml"], d);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).1.contains(
+            "error: typo.toml:2:1: unknown field `dept` in [model]; did you mean `depth`?"
+        ),
+        "{:?}",
+        text(&o)
+    );
+    let o = gradscope(&["inspect", "ok.toml", "--set", "model.activation=rleu"], d);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).1.contains(
+            "error: --set model.activation=rleu: model.activation = \"rleu\": expected one of identity, relu"
+        ) && text(&o).1.contains("; did you mean \"relu\"?"),
+        "{:?}",
+        text(&o)
+    );
+    let o = gradscope(&["run", "ok.toml", "--set", "train.stesp=3"], d);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).1.contains(
+            "error: --set train.stesp=3: unknown field `stesp` in [train]; did you mean `steps`?"
+        ),
+        "{:?}",
+        text(&o)
+    );
+    let o = gradscope(&["--device", "flx", "inspect", "ok.toml"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).1.contains("did you mean \"flex\"?"),
+        "{:?}",
+        text(&o)
+    );
 }

@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::gradscope;
+use common::{gradscope, write_sweep};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -15,36 +15,6 @@ fn ok(o: &Output) {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-const SWEEP: &str = r#"
-name = "tiny"
-[base]
-seed = 1
-[base.model]
-depth = 3
-width = 16
-activation = "tanh"
-[base.data]
-name = "spirals"
-n_train = 96
-n_test = 48
-[base.train]
-steps = STEPS
-batch_size = 32
-eval_every = 10
-signal_window = 5
-[axes]
-"model.depth" = [2, 5]
-[zip]
-"model.residual" = [false, true, false]
-"model.norm" = ["none", "none", "layer"]
-"#;
-
-fn write_sweep(dir: &Path, steps: usize) -> PathBuf {
-    let p = dir.join("tiny.toml");
-    std::fs::write(&p, SWEEP.replace("STEPS", &steps.to_string())).unwrap();
-    p
 }
 
 #[test]
@@ -94,7 +64,9 @@ fn three_shards_merge_into_the_unsharded_table() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name())
+        .filter(|n| !n.to_string_lossy().starts_with('.')) // locks of the run folders
         .collect();
+    assert_eq!(runs.len(), 6, "{runs:?}");
     for r in runs {
         let a = std::fs::read(d.join("full/runs").join(&r).join("metrics.jsonl")).unwrap();
         let b = std::fs::read(d.join("merged/runs").join(&r).join("metrics.jsonl")).unwrap();
@@ -127,6 +99,7 @@ fn a_killed_sweep_resumes_without_losing_finished_runs() {
         let done: Vec<PathBuf> = std::fs::read_dir(&runs)
             .map(|it| {
                 it.flatten()
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
                     .map(|e| e.path())
                     .filter(|p| p.join("summary.json").exists())
                     .collect()

@@ -1,7 +1,11 @@
-//! `loss_<run>`: the real run's training loss against its learning-rate-zero baseline. The
-//! baseline is a band (trailing mean ± sd over `learning_signal.window` recorded steps), or its
-//! raw losses when it has too few; the step from which the real loss stays outside the band is
-//! marked, and so is the first non-finite value.
+//! `loss_<run>`: the real run's training loss against its learning-rate-zero baseline, drawn from
+//! exactly what the verdict compares (`learning_signal.trace`): the band is the baseline's mean ±
+//! threshold × sd over the signal's window, and the bold line the real run's mean over the same
+//! window, so the bold line is below the band exactly where z exceeds the threshold. The raw
+//! per-step loss is drawn thin, the best constant prediction's loss (where a net that learns only
+//! its output bias plateaus) as a dotted line, the step the run left the band for good and the
+//! first non-finite value as markers. Summaries without a trace (written before it existed) get
+//! the older band, mean ± sd over the recorded steps.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -19,6 +23,39 @@ const DEFAULT_WINDOW: usize = 20;
 const BASELINE: RGBColor = RGBColor(90, 98, 110);
 /// Colour of the "outside the band" marker.
 const OUTSIDE: RGBColor = RGBColor(25, 135, 84);
+/// Colour of the constant prediction's loss.
+const CONSTANT: RGBColor = RGBColor(136, 84, 168);
+
+/// `c` mixed with white (`f` = 1: white), for the thin raw line under the bold windowed mean.
+fn lighten(c: RGBColor, f: f64) -> RGBColor {
+    let mix = |v: u8| (v as f64 + (255.0 - v as f64) * f).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// The band to draw: (step, lower, centre, upper), and the real run's windowed mean.
+type Band = (Vec<(f64, f64, f64, f64)>, Vec<(f64, f64)>);
+
+/// The verdict's band from the signal's trace (`None` without one).
+fn verdict_band(summary: &gradscope_record::Summary) -> Option<(Band, f64, usize)> {
+    let s = summary.learning_signal.as_ref()?;
+    if s.trace.is_empty() {
+        return None;
+    }
+    let band = s
+        .trace
+        .iter()
+        .map(|p| {
+            let (m, sd) = (p.baseline_mean.get(), p.baseline_sd.get());
+            (p.step as f64, m - s.threshold * sd, m, m + s.threshold * sd)
+        })
+        .collect();
+    let real = s
+        .trace
+        .iter()
+        .map(|p| (p.step as f64, p.real_mean.get()))
+        .collect();
+    Some(((band, real), s.threshold, s.window))
+}
 /// Series with fewer points than this get point markers.
 const MARKERS_BELOW: usize = 40;
 
@@ -37,7 +74,20 @@ where
         .learning_signal
         .as_ref()
         .map_or(DEFAULT_WINDOW, |s| s.window);
-    let band = baseline_band(&baseline, window);
+    // The verdict's own band where the summary has it; else the older ± sd band.
+    let verdict = verdict_band(summary);
+    let band: Option<Vec<(f64, f64, f64, f64)>> = match &verdict {
+        Some(((b, _), _, _)) => Some(b.clone()),
+        None => baseline_band(&baseline, window).map(|b| {
+            b.iter()
+                .map(|p| (p.step, p.mean - p.sd, p.mean, p.mean + p.sd))
+                .collect()
+        }),
+    };
+    let constant = summary
+        .constant_loss
+        .map(|c| c.get())
+        .filter(|c| c.is_finite());
     let real_pts: Vec<(f64, f64)> = real.iter().map(|r| (r.step as f64, r.loss.get())).collect();
     let base_pts: Vec<(f64, f64)> = baseline
         .iter()
@@ -59,9 +109,10 @@ where
     };
     let mut y_values: Vec<f64> = shown.iter().filter_map(|v| ty(*v)).collect();
     if let Some(band) = &band {
-        y_values.extend(band.iter().filter_map(|b| ty(b.mean + b.sd)));
-        y_values.extend(band.iter().filter_map(|b| ty(b.mean - b.sd)));
+        y_values.extend(band.iter().filter_map(|b| ty(b.3)));
+        y_values.extend(band.iter().filter_map(|b| ty(b.1)));
     }
+    y_values.extend(constant.and_then(ty));
     let y_range = min_max(y_values.iter().copied()).map(|(lo, hi)| {
         if log {
             log_range(lo, hi)
@@ -77,10 +128,17 @@ where
 
     let (_, h) = root.dim_in_pixel();
     let (main, legend_area) = root.split_vertically(h - 44);
-    let title = format!(
-        "{}: training loss, real run against its learning-rate-0 baseline",
-        run.name
-    );
+    let title = match summary.verdict {
+        Some(v) => format!(
+            "{}: {} — training loss against the learning-rate-0 band",
+            run.name,
+            v.name()
+        ),
+        None => format!(
+            "{}: training loss, real run against its learning-rate-0 baseline",
+            run.name
+        ),
+    };
     let mut chart = build_chart(
         &main,
         Some(&title),
@@ -101,17 +159,24 @@ where
     let y_floor = chart.y_range().start;
 
     let mut legend = Vec::new();
-    legend.push(LegendEntry::new("real run", run.color, LineKind::Solid));
+    match &verdict {
+        Some((_, _, w)) => legend.push(LegendEntry::new(
+            format!("real run, mean over {w} steps (thin: each step)"),
+            run.color,
+            LineKind::Solid,
+        )),
+        None => legend.push(LegendEntry::new("real run", run.color, LineKind::Solid)),
+    }
     match &band {
         Some(band) => {
             // The band: upper edge forward, lower edge back.
             let upper: Vec<(f64, f64)> = band
                 .iter()
-                .filter_map(|b| ty(b.mean + b.sd).map(|y| (b.step, y)))
+                .filter_map(|b| ty(b.3).map(|y| (b.0, y)))
                 .collect();
             let lower: Vec<(f64, f64)> = band
                 .iter()
-                .map(|b| (b.step, ty(b.mean - b.sd).unwrap_or(y_floor)))
+                .map(|b| (b.0, ty(b.1).unwrap_or(y_floor)))
                 .collect();
             if upper.len() == lower.len() {
                 let polygon: Vec<(f64, f64)> = upper
@@ -124,12 +189,18 @@ where
                     BASELINE.mix(0.22).filled(),
                 )))?;
             }
-            let mean = segments(band.iter().map(|b| (b.step, ty(b.mean))));
+            let mean = segments(band.iter().map(|b| (b.0, ty(b.2))));
             for seg in &mean {
                 draw_line(&mut chart, seg, BASELINE, LineKind::Dashed, 2)?;
             }
             legend.push(LegendEntry::new(
-                format!("baseline: mean ± sd over {window} recorded steps"),
+                match &verdict {
+                    Some((_, z, w)) => format!(
+                        "LR-0 band: baseline mean ± {} sd over {w} steps (the verdict's threshold)",
+                        crate::draw::format_sig(*z, 3)
+                    ),
+                    None => format!("baseline: mean ± sd over {window} recorded steps"),
+                },
                 BASELINE,
                 LineKind::Band,
             ));
@@ -152,11 +223,40 @@ where
         )),
     }
 
+    if let Some(c) = constant.and_then(ty) {
+        let (x0, x1) = (chart.x_range().start, chart.x_range().end);
+        draw_line(
+            &mut chart,
+            &[(x0, c), (x1, c)],
+            CONSTANT,
+            LineKind::Dotted,
+            2,
+        )?;
+        legend.push(LegendEntry::new(
+            format!(
+                "best constant prediction: {}",
+                crate::draw::format_sig(constant.unwrap_or(c), 3)
+            ),
+            CONSTANT,
+            LineKind::Dotted,
+        ));
+    }
     let real_segments = segments(real_pts.iter().map(|(x, y)| (*x, ty(*y))));
+    // With the verdict's windowed mean drawn bold, each step's loss is the thin line under it.
+    let (raw_color, raw_width) = if verdict.is_some() {
+        (lighten(run.color, 0.6), 1)
+    } else {
+        (run.color, 2)
+    };
     for seg in &real_segments {
-        draw_line(&mut chart, seg, run.color, LineKind::Solid, 2)?;
+        draw_line(&mut chart, seg, raw_color, LineKind::Solid, raw_width)?;
         if real_pts.len() < MARKERS_BELOW {
-            draw_markers(&mut chart, seg, run.color, 3, true)?;
+            draw_markers(&mut chart, seg, raw_color, 3, true)?;
+        }
+    }
+    if let Some(((_, real_mean), _, _)) = &verdict {
+        for seg in segments(real_mean.iter().map(|(x, y)| (*x, ty(*y)))) {
+            draw_line(&mut chart, &seg, run.color, LineKind::Solid, 3)?;
         }
     }
     let nonfinite: Vec<f64> = real_pts
@@ -174,10 +274,10 @@ where
         .as_ref()
         .and_then(|s| s.first_step_outside_band)
     {
-        let label = format!("outside the band from step {step}");
+        let label = format!("left the band at step {step}");
         mark_vertical(&mut chart, step as f64, OUTSIDE, &label, row)?;
         legend.push(LegendEntry::new(
-            "first step outside the band",
+            "left the band for good",
             OUTSIDE,
             LineKind::Dashed,
         ));

@@ -71,30 +71,48 @@ pub(crate) struct PlotSpec {
     /// What it is.
     pub kind: PlotKind,
     /// One sentence saying what it shows (the report's caption).
-    pub caption: &'static str,
+    pub caption: String,
     /// Size in pixels.
     pub size: (u32, u32),
 }
 
 /// The plots of a report over `runs`: the two multi-run plots, then per run its heatmap, loss
 /// and activations.
+/// The loss plot's caption: how to read it, and the verdict with its reason.
+fn loss_caption(run: &RunPlot<'_>) -> String {
+    let s = &run.data.summary;
+    let how = "Training loss of the real run (bold: its mean over the learning signal's window; \
+               thin: each step) against its learning-rate-0 baseline (same initial weights, same \
+               batches, no updates), whose band is drawn at the verdict's threshold: the run has \
+               left it where the bold line is below the band. Dotted: the loss of the best \
+               constant prediction, where a net that learns only its output bias plateaus.";
+    match (s.verdict, &s.verdict_reason) {
+        (Some(v), Some(why)) => format!("{how} Verdict: {} — the real run {why}.", v.name()),
+        _ => how.to_string(),
+    }
+}
+
 pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
     let mut out = vec![
         PlotSpec {
             name: "grad_vs_layer".into(),
             kind: PlotKind::GradVsLayer,
-            caption: "The backward signal ‖∂L/∂hₗ‖ at each layer: solid at initialisation, \
+            caption: String::from(
+                "The backward signal ‖∂L/∂hₗ‖ at each layer: solid at initialisation, \
                       dashed and lighter at the last record, dotted as the theory predicts. A \
                       line falling towards layer 1 means vanishing gradients, a rising one \
                       exploding gradients.",
+            ),
             size: (1100, 560),
         },
         PlotSpec {
             name: "weight_product".into(),
             kind: PlotKind::WeightProduct,
-            caption: "The running product of the layers' spectral norms at initialisation, \
+            caption: String::from(
+                "The running product of the layers' spectral norms at initialisation, \
                       ∏ₖ≤ₗ ‖Wₖ‖₂: the most a plain stack can amplify a signal over its first l \
                       layers.",
+            ),
             size: (1100, 520),
         },
     ];
@@ -102,20 +120,23 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
         out.push(PlotSpec {
             name: format!("heatmap_{}", run.stem),
             kind: PlotKind::Heatmap(i),
-            caption: "log₁₀ ‖∂L/∂hₗ‖ of the real run at every recorded step and layer.",
+            caption: String::from(
+                "log₁₀ ‖∂L/∂hₗ‖ of the real run at every recorded step and layer.",
+            ),
             size: (1000, 460),
         });
         out.push(PlotSpec {
             name: format!("loss_{}", run.stem),
             kind: PlotKind::Loss(i),
-            caption: "Training loss of the real run against the band of its learning-rate-0 \
-                      baseline (same initial weights, same batches, no updates).",
+            caption: loss_caption(run),
             size: (1000, 460),
         });
         out.push(PlotSpec {
             name: format!("activations_{}", run.stem),
             kind: PlotKind::Activations(i),
-            caption: "Per-layer activation statistics at initialisation and at the last record.",
+            caption: String::from(
+                "Per-layer activation statistics at initialisation and at the last record.",
+            ),
             size: (1000, 440),
         });
     }

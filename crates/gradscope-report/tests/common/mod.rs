@@ -25,6 +25,8 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
         status: Status::Completed,
         interrupted: false,
         verdict,
+        verdict_reason: verdict.map(|v| format!("was judged {}", v.name())),
+        constant_loss: Some(Real(std::f64::consts::LN_10)),
         learning_signal: verdict.map(|v| LearningSignal {
             z: Real(if v == Verdict::Learning { 14.2 } else { 0.7 }),
             first_step_outside_band: (v == Verdict::Learning).then_some(12),
@@ -40,6 +42,7 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
                 standard_errors: Real(40.0),
                 beats_chance: true,
             }),
+            trace: Vec::new(),
         }),
         diagnosis: Diagnosis {
             kind,

@@ -1,0 +1,329 @@
+//! Reading a sweep file and expanding it into its runs, every combination validated before
+//! anything runs (see the [module docs](super) for the format).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use gradscope_config::{
+    Override, RawConfig, config_hash, parse_config, read_config_text, safe_name, to_toml,
+};
+use serde::Deserialize;
+
+use super::manifest::SweepRun;
+use crate::error::{Error, Result};
+
+/// The sweep file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    base: toml::Value,
+    name: Option<String>,
+    #[serde(default)]
+    set: toml::Table,
+    #[serde(default)]
+    axes: toml::Table,
+    #[serde(default)]
+    zip: toml::Table,
+}
+
+/// An expanded sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Name (safe as a folder name).
+    pub name: String,
+    /// Axis keys in order (grid axes, then zipped keys).
+    pub keys: Vec<String>,
+    /// The runs in grid order, with their full configs (TOML text).
+    pub runs: Vec<(SweepRun, String)>,
+}
+
+fn sweep_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Sweep {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// An explicit sweep name must be usable as a folder name as written: no path separators, no
+/// `.`/`..`, nothing hidden.
+fn check_name(path: &Path, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(sweep_err(
+            path,
+            format!(
+                "name = {name:?}: must be letters, digits, '-', '_' or '.', not starting with '.' \
+                 (it names the sweep's folder)"
+            ),
+        ))
+    }
+}
+
+/// A `data.path` value under `[set]`, `[axes]` or `[zip]` is relative to the sweep file's folder.
+fn resolve_data_path(key: &str, v: &toml::Value, sweep_dir: &Path) -> toml::Value {
+    match v {
+        toml::Value::String(p) if key == "data.path" && Path::new(p).is_relative() => {
+            let abs = std::path::absolute(sweep_dir.join(p)).unwrap_or_else(|_| sweep_dir.join(p));
+            toml::Value::String(abs.display().to_string())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Reads and expands a sweep file; every combination is validated before anything runs.
+pub fn load_sweep(path: &Path) -> Result<Sweep> {
+    let text = read_config_text(path)?;
+    let raw: RawSweep =
+        toml::from_str(&text).map_err(|e| sweep_err(path, e.message().trim().to_string()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = match &raw.name {
+        Some(n) => {
+            check_name(path, n)?;
+            n.clone()
+        }
+        None => safe_name(
+            &path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+    };
+
+    // A key has one place: fixed, a grid axis, or zipped.
+    for (k, _) in &raw.axes {
+        if raw.zip.contains_key(k) {
+            return Err(sweep_err(
+                path,
+                format!("\"{k}\" is under both [axes] and [zip]: give it one place"),
+            ));
+        }
+    }
+    for (k, _) in &raw.set {
+        if raw.axes.contains_key(k) || raw.zip.contains_key(k) {
+            return Err(sweep_err(
+                path,
+                format!("\"{k}\" is fixed under [set] and also varied: give it one place"),
+            ));
+        }
+    }
+
+    // The base as a raw config; its data path is made absolute by the config crate, so runs
+    // work from any folder.
+    let (base_text, base_file, base_dir): (String, String, PathBuf) = match &raw.base {
+        toml::Value::String(p) => {
+            let p = dir.join(p);
+            let t = read_config_text(&p)?;
+            let base_dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            (t, p.display().to_string(), base_dir)
+        }
+        toml::Value::Table(t) => (
+            toml::to_string(t).unwrap_or_default(),
+            format!("{} (base)", path.display()),
+            dir.to_path_buf(),
+        ),
+        _ => {
+            return Err(sweep_err(
+                path,
+                "base: expected a config path or a [base] table",
+            ));
+        }
+    };
+    let fixed = raw
+        .set
+        .iter()
+        .map(|(k, v)| {
+            Override::parse(&format!(
+                "{k}={}",
+                value_text(&resolve_data_path(k, v, dir))
+            ))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let base_exp = parse_config(&base_text, &base_file, &base_dir, &name, &fixed)?;
+    let mut base: RawConfig = base_exp.raw.clone();
+    base.name = None;
+
+    // Axes: grid axes in file order, then one combined axis for the zipped lists.
+    let mut axes: Vec<(Vec<String>, Vec<Vec<toml::Value>>)> = Vec::new();
+    for (key, values) in &raw.axes {
+        let list = values
+            .as_array()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| sweep_err(path, format!("axes.\"{key}\": expected a non-empty list")))?;
+        axes.push((
+            vec![key.clone()],
+            list.iter()
+                .map(|v| vec![resolve_data_path(key, v, dir)])
+                .collect(),
+        ));
+    }
+    if !raw.zip.is_empty() {
+        let mut keys = Vec::new();
+        let mut lists: Vec<&Vec<toml::Value>> = Vec::new();
+        for (key, values) in &raw.zip {
+            let list = values.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
+                sweep_err(path, format!("zip.\"{key}\": expected a non-empty list"))
+            })?;
+            keys.push(key.clone());
+            lists.push(list);
+        }
+        let n = lists[0].len();
+        if let Some((k, l)) = keys.iter().zip(&lists).find(|(_, l)| l.len() != n) {
+            return Err(sweep_err(
+                path,
+                format!(
+                    "zip.\"{k}\" has {} values but zip.\"{}\" has {n}: zipped lists must have equal length",
+                    l.len(),
+                    keys[0]
+                ),
+            ));
+        }
+        let combos = (0..n)
+            .map(|i| {
+                keys.iter()
+                    .zip(&lists)
+                    .map(|(k, l)| resolve_data_path(k, &l[i], dir))
+                    .collect()
+            })
+            .collect();
+        axes.push((keys, combos));
+    }
+    let keys: Vec<String> = axes.iter().flat_map(|(k, _)| k.clone()).collect();
+
+    // The grid, last axis fastest.
+    let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+    let base_toml = to_toml(&base);
+    let mut runs = Vec::with_capacity(total);
+    for index in 0..total {
+        let mut rest = index;
+        let mut choice = vec![0; axes.len()];
+        for (a, (_, values)) in axes.iter().enumerate().rev() {
+            choice[a] = rest % values.len();
+            rest /= values.len();
+        }
+        let mut overrides = Vec::new();
+        let mut values = BTreeMap::new();
+        for (a, (akeys, avalues)) in axes.iter().enumerate() {
+            for (k, v) in akeys.iter().zip(&avalues[choice[a]]) {
+                let arg = format!("{k}={}", value_text(v));
+                overrides.push(Override::parse(&arg)?);
+                values.insert(k.clone(), value_text(v));
+            }
+        }
+        let exp = parse_config(
+            &base_toml,
+            &format!("{} run {index}", path.display()),
+            &base_dir,
+            &name,
+            &overrides,
+        )?;
+        let mut run_raw = exp.raw.clone();
+        let id = format!("{index:04}-{}", config_hash(&run_raw));
+        run_raw.name = Some(run_label(&values).unwrap_or_else(|| format!("{name}-{index:04}")));
+        let run = SweepRun {
+            index,
+            id,
+            values,
+            config_hash: String::new(),
+        };
+        runs.push((run, to_toml(&run_raw)));
+    }
+    Ok(Sweep { name, keys, runs })
+}
+
+/// A readable, file-safe run name from its axis values: `depth-16_norm-layer_residual-true`.
+fn run_label(values: &BTreeMap<String, String>) -> Option<String> {
+    if values.is_empty() {
+        return None;
+    }
+    let label = values
+        .iter()
+        .map(|(k, v)| {
+            let key = k.rsplit('.').next().unwrap_or(k);
+            format!("{key}-{}", v.trim_matches('"'))
+        })
+        .collect::<Vec<_>>()
+        .join("_");
+    Some(
+        label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Sweep> {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.toml");
+        std::fs::write(&p, text).unwrap();
+        load_sweep(&p)
+    }
+
+    const BASE: &str =
+        "[base]\n[base.model]\ndepth = 2\nwidth = 8\n[base.data]\nname = \"spirals\"\n";
+
+    #[test]
+    fn a_key_in_two_places_is_refused_naming_it() {
+        let e = load(&format!(
+            "{BASE}[axes]\n\"model.depth\" = [1, 2]\n[zip]\n\"model.depth\" = [3, 4]\n"
+        ))
+        .unwrap_err();
+        assert!(matches!(e, Error::Sweep { .. }), "{e}");
+        assert!(e.to_string().contains("[axes] and [zip]"), "{e}");
+        let e = load(&format!(
+            "{BASE}[set]\n\"model.depth\" = 3\n[axes]\n\"model.depth\" = [1, 2]\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("[set]"), "{e}");
+    }
+
+    #[test]
+    fn names_that_would_escape_the_sweep_folder_are_refused() {
+        for bad in ["..", ".", "a/b", ".hidden", ""] {
+            let e = load(&format!("name = {bad:?}\n{BASE}")).unwrap_err();
+            assert!(matches!(e, Error::Sweep { .. }), "{bad}: {e}");
+            assert_eq!(e.exit_code(), crate::exit_code::CONFIG);
+        }
+        assert_eq!(
+            load(&format!("name = \"ok-1.2\"\n{BASE}")).unwrap().name,
+            "ok-1.2"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_in_the_sweep_file_are_config_errors() {
+        let e = load("base = 3\n").unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_code::CONFIG, "{e}");
+        let e = load("nonsense = [\n").unwrap_err();
+        assert_eq!(e.exit_code(), crate::exit_code::CONFIG, "{e}");
+    }
+}

@@ -1,0 +1,165 @@
+//! `sweep.json`: the runs of a sweep as it is defined now, and whether each run's folder holds
+//! that run, finished.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use gradscope_record::{Status, Summary};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::output::write_atomic;
+
+/// Version of `sweep.json`.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+/// The manifest's file name in a sweep folder.
+pub const MANIFEST_FILE: &str = "sweep.json";
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRun {
+    /// Position in grid order (0-based).
+    pub index: usize,
+    /// `<index>-<hash of its config>`: its folder's name under `runs/`.
+    pub id: String,
+    /// The axis values of this run, by dotted key, as TOML text (`true`, `16`, `"batch"`).
+    pub values: BTreeMap<String, String>,
+    /// The hash of the config the run is run with (`summary.json`'s `config_hash` when done);
+    /// empty until the sweep is executed.
+    #[serde(default)]
+    pub config_hash: String,
+}
+
+/// `sweep.json`: every run of the sweep (all shards), with the hash of its config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Version of this file.
+    pub schema_version: u32,
+    /// The sweep's name.
+    pub name: String,
+    /// Axis keys in order.
+    pub keys: Vec<String>,
+    /// The runs in grid order.
+    pub runs: Vec<SweepRun>,
+}
+
+/// What a run's folder holds, against the run the sweep would run now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// A finished run (completed or non-finite) of exactly this config: reused.
+    Done,
+    /// Stopped before the end (interrupted, killed, or an unreadable summary): redone.
+    Unfinished,
+    /// A finished run of another config (the sweep was edited): redone.
+    Changed,
+    /// Never run.
+    New,
+}
+
+impl Manifest {
+    /// Reads `dir/sweep.json`.
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Invalid {
+                    path: dir.to_path_buf(),
+                    message: format!(
+                        "no {MANIFEST_FILE}: not a sweep folder (or one written by an older \
+                         gradscope; rerun its sweep to update it)"
+                    ),
+                }
+            } else {
+                Error::io(&path, e)
+            }
+        })?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Invalid {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if m.schema_version != MANIFEST_SCHEMA_VERSION {
+            return Err(Error::Invalid {
+                path,
+                message: format!(
+                    "schema_version {} (this gradscope reads {MANIFEST_SCHEMA_VERSION})",
+                    m.schema_version
+                ),
+            });
+        }
+        Ok(m)
+    }
+
+    /// Writes `dir/sweep.json` atomically.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        Ok(write_atomic(&dir.join(MANIFEST_FILE), text.as_bytes())?)
+    }
+
+    /// The runs whose folder under `dir` is [`RunState::Done`], with their summaries.
+    pub fn done_runs(&self, dir: &Path) -> Vec<(&SweepRun, Summary)> {
+        self.runs
+            .iter()
+            .filter_map(|r| match read_state(dir, r) {
+                (RunState::Done, Some(s)) => Some((r, s)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The folder of run `id` in the sweep folder `out`.
+pub fn run_dir(out: &Path, id: &str) -> PathBuf {
+    out.join("runs").join(id)
+}
+
+/// The state of `run`'s folder in the sweep folder `out`.
+pub fn run_state(out: &Path, run: &SweepRun) -> RunState {
+    read_state(out, run).0
+}
+
+fn read_state(out: &Path, run: &SweepRun) -> (RunState, Option<Summary>) {
+    let dir = run_dir(out, &run.id);
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .map(|t| Summary::from_json(&t, ""));
+    match summary {
+        Some(Ok(s)) => {
+            let finished = matches!(s.status, Status::Completed | Status::Nonfinite);
+            if !finished {
+                (RunState::Unfinished, None)
+            } else if s.config_hash != run.config_hash {
+                (RunState::Changed, None)
+            } else {
+                (RunState::Done, Some(s))
+            }
+        }
+        Some(Err(_)) => (RunState::Unfinished, None),
+        None if has_leftover(out, run) => (RunState::Unfinished, None),
+        None if other_finished_run(out, run) => (RunState::Changed, None),
+        None => (RunState::New, None),
+    }
+}
+
+/// Whether a writer of this run died and left its staging folder (see `crate::folder`).
+fn has_leftover(out: &Path, run: &SweepRun) -> bool {
+    let prefix = format!(".{}.staging-", run.id);
+    entries(&out.join("runs")).any(|n| n.starts_with(&prefix))
+}
+
+/// Whether a finished run of the same index but another config (an earlier definition of the
+/// sweep) is there.
+fn other_finished_run(out: &Path, run: &SweepRun) -> bool {
+    let prefix = format!("{:04}-", run.index);
+    entries(&out.join("runs"))
+        .filter(|n| n.starts_with(&prefix) && *n != run.id)
+        .any(|n| run_dir(out, &n).join("summary.json").is_file())
+}
+
+fn entries(dir: &Path) -> impl Iterator<Item = String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+}
