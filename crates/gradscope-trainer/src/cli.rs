@@ -524,6 +524,9 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
     if let Ok(md) = std::fs::read_to_string(out_dir.join("results.md")) {
         emitln(&md)?;
     }
+    if let Ok(Some(pivot)) = crate::sweep::pivot(&out_dir) {
+        emitln(&pivot)?;
+    }
     emitln(&format!("results: {}", out_dir.display()))?;
     Ok(if outcome.interrupted {
         exit_code::INTERRUPTED

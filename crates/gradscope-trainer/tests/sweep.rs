@@ -22,7 +22,7 @@ fn three_shards_merge_into_the_unsharded_table() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_sweep(d, 12);
-    ok(&gradscope(
+    let full = gradscope(
         &[
             "sweep",
             "tiny.toml",
@@ -33,7 +33,25 @@ fn three_shards_merge_into_the_unsharded_table() {
             "--no-progress",
         ],
         d,
-    ));
+    );
+    ok(&full);
+    // The terminal ends with the architecture × depth pivot, on stdout.
+    let stdout = String::from_utf8_lossy(&full.stdout);
+    let pivot: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("architecture \\ depth"))
+        .take(4)
+        .collect();
+    assert_eq!(pivot.len(), 4, "{stdout}");
+    assert!(
+        pivot[0]
+            .split_whitespace()
+            .eq(["architecture", "\\", "depth", "2", "5"])
+    );
+    for (row, arch) in pivot[1..].iter().zip(["plain", "residual", "layer norm"]) {
+        assert!(row.starts_with(arch), "{row}");
+        assert_eq!(row.matches(" %").count(), 2, "{row}");
+    }
     for i in 0..3 {
         ok(&gradscope(
             &[

@@ -26,12 +26,6 @@ const OUTSIDE: RGBColor = RGBColor(25, 135, 84);
 /// Colour of the constant prediction's loss.
 const CONSTANT: RGBColor = RGBColor(136, 84, 168);
 
-/// `c` mixed with white (`f` = 1: white), for the thin raw line under the bold windowed mean.
-fn lighten(c: RGBColor, f: f64) -> RGBColor {
-    let mix = |v: u8| (v as f64 + (255.0 - v as f64) * f).round() as u8;
-    RGBColor(mix(c.0), mix(c.1), mix(c.2))
-}
-
 /// The band to draw: (step, lower, centre, upper), and the real run's windowed mean.
 type Band = (Vec<(f64, f64, f64, f64)>, Vec<(f64, f64)>);
 
@@ -244,7 +238,7 @@ where
     let real_segments = segments(real_pts.iter().map(|(x, y)| (*x, ty(*y))));
     // With the verdict's windowed mean drawn bold, each step's loss is the thin line under it.
     let (raw_color, raw_width) = if verdict.is_some() {
-        (lighten(run.color, 0.6), 1)
+        (crate::draw::lighten(run.color, 0.6), 1)
     } else {
         (run.color, 2)
     };

@@ -47,4 +47,4 @@ pub use execute::{SweepOptions, SweepOutcome, run_sweep};
 pub use file::{Sweep, load_sweep};
 pub use manifest::{Manifest, RunState, SweepRun};
 pub use shard::Shard;
-pub use table::{merge, report_runs, write_report, write_tables};
+pub use table::{merge, pivot, report_runs, write_report, write_tables};

@@ -147,6 +147,96 @@ fn lines(rows: &[Row<'_>], keys: &[String], num: fn(Option<f64>) -> String) -> V
     lines
 }
 
+/// A readable name for an architecture from its axis values (all but depth): `plain`,
+/// `residual`, `batch norm`, `residual + layer norm`; other keys as `activation relu`.
+fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in values {
+        let v = v.trim_matches('"');
+        match (k.as_str(), v) {
+            ("model.depth", _) | ("model.residual", "false") | ("model.norm", "none") => {}
+            ("model.residual", "true") => parts.push("residual".to_string()),
+            ("model.norm", "rms") => parts.push("RMS norm".to_string()),
+            ("model.norm", n) => parts.push(format!("{n} norm")),
+            (k, v) => parts.push(format!("{} {v}", k.rsplit('.').next().unwrap_or(k))),
+        }
+    }
+    // Residual first, then normalisation, then the rest, whatever the keys' order.
+    parts.sort_by_key(|p| (!p.starts_with("residual"), !p.ends_with("norm")));
+    if parts.is_empty() {
+        "plain".into()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+/// The lesson at a glance, for the terminal when a sweep ends: one row per architecture (the
+/// axis values other than `model.depth`), one column per depth, each cell the verdict and the
+/// test accuracy (or test loss). `None` when the sweep has no `model.depth` axis.
+pub fn pivot(out: &Path) -> Result<Option<String>> {
+    let manifest = Manifest::read(out)?;
+    if !manifest.keys.iter().any(|k| k == "model.depth") {
+        return Ok(None);
+    }
+    let depth_of = |r: &SweepRun| {
+        r.values
+            .get("model.depth")
+            .and_then(|d| d.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let mut depths: Vec<usize> = manifest.runs.iter().map(depth_of).collect();
+    depths.sort_unstable();
+    depths.dedup();
+    let mut archs: Vec<String> = Vec::new();
+    for r in &manifest.runs {
+        let a = architecture(&r.values);
+        if !archs.contains(&a) {
+            archs.push(a);
+        }
+    }
+    let done = manifest.done_runs(out);
+    let cell = |arch: &str, depth: usize| {
+        done.iter()
+            .find(|(r, _)| depth_of(r) == depth && architecture(&r.values) == arch)
+            .map_or("-".to_string(), |(_, s)| {
+                let verdict = s.verdict.map_or("-", |v| v.name());
+                match s.finals.real.test_accuracy {
+                    Some(a) => format!("{verdict} {:.1} %", 100.0 * a.get()),
+                    None => format!(
+                        "{verdict} {}",
+                        gradscope_record::format_sig(s.finals.real.test_loss.get(), 3)
+                    ),
+                }
+            })
+    };
+    let mut rows: Vec<Vec<String>> = vec![
+        std::iter::once("architecture \\ depth".to_string())
+            .chain(depths.iter().map(|d| d.to_string()))
+            .collect(),
+    ];
+    for a in &archs {
+        rows.push(
+            std::iter::once(a.clone())
+                .chain(depths.iter().map(|&d| cell(a, d)))
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    Ok(Some(text))
+}
+
 /// Writes `results.csv` and `results.md` of the finished runs of the sweep in `out` (as its
 /// `sweep.json` defines it: runs of an earlier definition are left out); returns their number.
 pub fn write_tables(out: &Path) -> Result<usize> {
@@ -285,6 +375,38 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn architectures_are_named_from_their_axis_values() {
+        let v = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        assert_eq!(
+            architecture(&v(&[
+                ("model.depth", "4"),
+                ("model.residual", "false"),
+                ("model.norm", "\"none\"")
+            ])),
+            "plain"
+        );
+        assert_eq!(
+            architecture(&v(&[
+                ("model.norm", "\"layer\""),
+                ("model.residual", "true")
+            ])),
+            "residual + layer norm"
+        );
+        assert_eq!(
+            architecture(&v(&[
+                ("model.activation", "\"relu\""),
+                ("model.norm", "\"batch\"")
+            ])),
+            "batch norm + activation relu"
+        );
+    }
 
     #[test]
     fn markdown_cells_carry_no_live_html() {
