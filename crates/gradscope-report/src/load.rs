@@ -26,6 +26,11 @@ pub struct RunData {
     pub records: Vec<StepRecord>,
     /// Its `config.toml` as text (empty when the folder has none).
     pub config_toml: String,
+    /// The architecture it stands for in a comparison (a sweep's axis values other than depth,
+    /// such as `residual + layer norm`): runs of one family share a colour and one legend entry,
+    /// so that the same architecture at several depths reads as one line family. `None` outside
+    /// a comparison (set by the caller; [`load_run`] leaves it empty).
+    pub family: Option<String>,
 }
 
 impl RunData {
@@ -82,6 +87,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
         summary,
         records,
         config_toml,
+        family: None,
     })
 }
 

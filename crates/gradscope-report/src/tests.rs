@@ -315,3 +315,36 @@ fn extreme_values_do_not_break_plots() {
         }
     }
 }
+
+/// In a comparison, one architecture has one colour at every depth and one legend entry, and no
+/// two architectures share a colour; without families every run has its own colour.
+#[test]
+fn families_share_a_colour_and_a_legend_entry() {
+    let mut runs = vec![vanishing_run(), exploding_run(), tiny_run(), empty_run()];
+    for (run, family) in runs
+        .iter_mut()
+        .zip(["plain", "residual", "plain", "batch norm"])
+    {
+        run.family = Some(family.to_string());
+    }
+    let plots = crate::plots::RunPlot::all(&runs);
+    assert_eq!(plots[0].color, plots[2].color);
+    assert_ne!(plots[0].color, plots[1].color);
+    assert_ne!(plots[1].color, plots[3].color);
+    assert_ne!(plots[0].color, plots[3].color);
+    let labels: Vec<Option<String>> = plots.iter().map(|p| p.legend_label(&plots)).collect();
+    assert_eq!(
+        labels,
+        [
+            Some("plain".to_string()),
+            Some("residual".to_string()),
+            None,
+            Some("batch norm".to_string())
+        ]
+    );
+    let plain = crate::plots::RunPlot::all(&runs[..2]);
+    let unfamilied: Vec<RunData> = all_runs();
+    let each = crate::plots::RunPlot::all(&unfamilied);
+    assert_ne!(each[0].color, each[2].color);
+    assert_eq!(plain[0].legend_label(&plain).as_deref(), Some("plain"));
+}

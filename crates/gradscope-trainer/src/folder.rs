@@ -186,7 +186,15 @@ impl RunFolder {
 
     /// Swaps the staging folder into place: afterwards the destination holds exactly the new run.
     pub fn commit(mut self) -> Result<()> {
-        check_replaceable(&self.dir)?;
+        if let Err(e) = check_replaceable(&self.dir) {
+            // Something not a run's appeared in the destination while the run went on: keep the
+            // finished run where it is rather than lose it.
+            self.committed = true;
+            return Err(Error::Usage(format!(
+                "{e}; the finished run is kept in {}",
+                self.staging.display()
+            )));
+        }
         let aside = hidden(
             &self.parent,
             &self.name,

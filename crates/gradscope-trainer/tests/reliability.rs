@@ -267,6 +267,29 @@ fn relative_data_paths_work_in_sweeps_and_failed_runs_have_their_exit_code() {
         text(&o)
     );
 
+    // Axis values (here a CSV column named like an HTML tag) are inert text in results.md.
+    let tag = "<img src=x onerror=alert(1)>";
+    std::fs::write(
+        d.join("cfg/h.csv"),
+        csv.replacen(",y\n", &format!(",{tag}\n"), 1),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cfg/s3.toml"),
+        format!(
+            "base = \"base.toml\"\n[set]\n\"data.path\" = \"h.csv\"\n[axes]\n\"data.target\" = [{tag:?}]\n"
+        ),
+    )
+    .unwrap();
+    let o = gradscope(
+        &["sweep", "cfg/s3.toml", "--out", "out3", "--no-progress"],
+        d,
+    );
+    ok(&o);
+    let md = std::fs::read_to_string(d.join("out3/results.md")).unwrap();
+    assert!(md.contains("&lt;img src=x onerror=alert(1)&gt;"), "{md}");
+    assert!(!md.contains("<img"), "{md}");
+
     // One run's file is missing at run time (its config is valid): exit 8, the other runs finish.
     std::fs::write(
         d.join("cfg/s2.toml"),
@@ -293,6 +316,17 @@ fn sweep_file_and_merge_errors() {
     std::fs::write(d.join("dots.toml"), "name = \"..\"\n[base]\n").unwrap();
     let o = gradscope(&["sweep", "dots.toml", "--no-progress"], d);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    // A sweep file, or a sweep's base, that is not a regular file is refused at once.
+    let o = gradscope(&["sweep", "/dev/zero", "--no-progress"], d);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    std::fs::write(d.join("zero-base.toml"), "base = \"/dev/zero\"\n").unwrap();
+    let o = gradscope(&["sweep", "zero-base.toml", "--no-progress"], d);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a regular file"),
+        "{}",
+        text(&o)
+    );
 
     std::fs::create_dir(d.join("empty")).unwrap();
     let o = gradscope(&["merge", "empty", "--out", "m"], d);

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{RunPlot, nonfinite_label};
 use crate::draw::{
-    Axis, DrawResult, LegendEntry, LineKind, NONFINITE, build_chart, draw_legend, draw_line,
+    Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
     draw_markers, draw_mesh, layer_range, lighten, log_range, mark_nonfinite_xs, mark_vertical,
     no_data,
 };
@@ -119,8 +119,11 @@ where
             nonfinite_xs.extend(nonfinite_layers(init));
         }
         if compact {
-            // Many runs: one entry per run; the line styles are explained once, below.
-            legend.push(LegendEntry::new(run.name.clone(), c, LineKind::Solid));
+            // Many runs: one entry per run (or per family of runs); the line styles are
+            // explained once, below.
+            if let Some(label) = run.legend_label(runs) {
+                legend.push(LegendEntry::new(label, c, LineKind::Solid));
+            }
             continue;
         }
         match &l.init {
@@ -152,6 +155,13 @@ where
     }
     if compact {
         let grey = RGBColor(110, 110, 110);
+        if runs.iter().any(|r| r.data.family.is_some()) {
+            legend.push(LegendEntry::new(
+                "colour: architecture; line length: depth",
+                MUTED,
+                LineKind::Blank,
+            ));
+        }
         legend.push(LegendEntry::new(
             "solid: initialisation",
             grey,

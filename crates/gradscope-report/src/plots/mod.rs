@@ -25,26 +25,55 @@ pub(crate) struct RunPlot<'a> {
     pub name: String,
     /// Its file-name-safe stem (unique within the report).
     pub stem: String,
-    /// Its colour in multi-run plots.
+    /// Its colour in multi-run plots (one per family where the runs have families).
     pub color: RGBColor,
 }
 
 impl<'a> RunPlot<'a> {
-    /// The runs of a report, with unique stems and colours in order.
+    /// The runs of a report, with unique stems and colours: one per family, in the order the
+    /// families first appear, when the runs have families (so no colour stands for two
+    /// architectures while the palette lasts); else one per run, in order.
     pub(crate) fn all(runs: &'a [RunData]) -> Vec<RunPlot<'a>> {
         let names: Vec<String> = runs.iter().map(RunData::display_name).collect();
         let stems = crate::names::unique_stems(names.iter().map(String::as_str));
+        let mut families: Vec<&str> = Vec::new();
         runs.iter()
             .zip(names)
             .zip(stems)
             .enumerate()
-            .map(|(i, ((data, name), stem))| RunPlot {
-                data,
-                name,
-                stem,
-                color: run_color(i),
+            .map(|(i, ((data, name), stem))| {
+                let color = match &data.family {
+                    Some(f) => {
+                        let k = families.iter().position(|g| g == f).unwrap_or_else(|| {
+                            families.push(f);
+                            families.len() - 1
+                        });
+                        run_color(k)
+                    }
+                    None => run_color(i),
+                };
+                RunPlot {
+                    data,
+                    name,
+                    stem,
+                    color,
+                }
             })
             .collect()
+    }
+
+    /// The legend entry that stands for this run in a plot of every run: its family (once per
+    /// family: `None` for the family's later runs), or its name.
+    pub(crate) fn legend_label(&self, runs: &[RunPlot<'_>]) -> Option<String> {
+        match &self.data.family {
+            Some(f) => {
+                let first = runs.iter().find(|r| r.data.family.as_ref() == Some(f));
+                first
+                    .is_some_and(|r| std::ptr::eq(r.data, self.data))
+                    .then(|| f.clone())
+            }
+            None => Some(self.name.clone()),
+        }
     }
 }
 

@@ -81,10 +81,13 @@ where
             draw_markers(&mut chart, &seg, run.color, 3, true)?;
         }
         nonfinite_xs.extend(nonfinite_layers(norms));
+        let Some(name) = run.legend_label(runs) else {
+            continue;
+        };
         let label = if product.iter().any(Option::is_some) {
-            run.name.clone()
+            name
         } else {
-            format!("{} (not measured)", run.name)
+            format!("{name} (not measured)")
         };
         legend.push(LegendEntry::new(label, run.color, LineKind::Solid));
     }

@@ -180,6 +180,7 @@ pub fn vanishing_run() -> RunData {
         records,
         config_toml:
             "seed = 0\n\n[model]\ndepth = 12\nactivation = \"sigmoid\" # <b>not bold</b>\n".into(),
+        family: None,
     }
 }
 
@@ -237,6 +238,7 @@ pub fn exploding_run() -> RunData {
         summary: s,
         records,
         config_toml: "[optim]\nlr = 2.0\n".into(),
+        family: None,
     }
 }
 
@@ -255,6 +257,7 @@ pub fn tiny_run() -> RunData {
         summary: s,
         records: vec![record(RunKind::Real, 0, 1, 0.7, |_| 0.4)],
         config_toml: String::new(),
+        family: None,
     }
 }
 
@@ -268,6 +271,7 @@ pub fn empty_run() -> RunData {
         summary: s,
         records: vec![],
         config_toml: "[train]\nsteps = 10\n".into(),
+        family: None,
     }
 }
 

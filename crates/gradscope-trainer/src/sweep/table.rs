@@ -259,10 +259,17 @@ pub fn report_runs(dir: &Path) -> Result<Vec<RunData>> {
         return Ok(gradscope_report::find_runs(dir)?);
     }
     let manifest = Manifest::read(dir)?;
+    // Each run's family is its architecture (the axis values other than depth), so that the
+    // report colours one architecture alike at every depth.
     let runs = manifest
         .done_runs(dir)
         .into_iter()
-        .map(|(r, _)| gradscope_report::load_run(&run_dir(dir, &r.id)))
+        .map(|(r, _)| {
+            gradscope_report::load_run(&run_dir(dir, &r.id)).map(|mut run| {
+                run.family = Some(architecture(&r.values));
+                run
+            })
+        })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     if runs.is_empty() {
         return Err(gradscope_report::ReportError::NoRuns {
