@@ -161,9 +161,9 @@ fn summarise(kind: DiagnosisKind, e: &Evidence, th: &DiagnosisThresholds) -> Str
         .first_to_last_ratio
         .map(|r| {
             format!(
-                "the first layer receives {:.3e} of the last layer's gradient (×{:.3} per layer)",
-                r.get(),
-                e.per_layer_rate.map_or(f64::NAN, Real::get)
+                "the first layer receives {} of the last layer's gradient (×{} per layer)",
+                gradscope_record::format_sig(r.get(), 3),
+                gradscope_record::format_sig(e.per_layer_rate.map_or(f64::NAN, Real::get), 3)
             )
         })
         .unwrap_or_else(|| "too few layers to compare".into());
