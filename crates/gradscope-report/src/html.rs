@@ -245,7 +245,17 @@ fn finals_table(out: &mut String, s: &Summary) {
 }
 
 /// One run's section.
-fn run_section(out: &mut String, run: &RunPlot<'_>, figures: &[(&PlotSpec, &str)]) {
+/// Beyond this many runs (a sweep), each run's section shows its heading, verdict and diagnosis,
+/// and keeps its facts and plots in a closed `<details>`: the page is a list to open, not a long
+/// scroll of near-identical sections (still one self-contained file, no script).
+const COLLAPSE_ABOVE: usize = 3;
+
+fn run_section(
+    out: &mut String,
+    run: &RunPlot<'_>,
+    figures: &[(&PlotSpec, &str)],
+    collapsed: bool,
+) {
     let s = &run.data.summary;
     let d = &s.diagnosis;
     let e = &d.evidence;
@@ -274,6 +284,9 @@ fn run_section(out: &mut String, run: &RunPlot<'_>, figures: &[(&PlotSpec, &str)
     }
     if !e.summary.trim().is_empty() {
         let _ = writeln!(out, "<p class=\"summary\">{}</p>", escape(&e.summary));
+    }
+    if collapsed {
+        out.push_str("<details class=\"run-body\"><summary>facts, remedies and plots</summary>\n");
     }
 
     out.push_str("<dl class=\"facts\">");
@@ -418,7 +431,11 @@ fn run_section(out: &mut String, run: &RunPlot<'_>, figures: &[(&PlotSpec, &str)
     } else {
         out.push_str(&escape(&run.data.config_toml));
     }
-    out.push_str("</pre></details>\n</section>\n");
+    out.push_str("</pre></details>\n");
+    if collapsed {
+        out.push_str("</details>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 /// The whole page. `svgs[i]` is the SVG of `specs[i]`.
@@ -474,7 +491,7 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
             })
             .map(|(spec, svg)| (spec, svg.as_str()))
             .collect();
-        run_section(&mut out, run, &figures);
+        run_section(&mut out, run, &figures, runs.len() > COLLAPSE_ABOVE);
     }
     let _ = write!(
         out,

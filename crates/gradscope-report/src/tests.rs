@@ -348,3 +348,25 @@ fn families_share_a_colour_and_a_legend_entry() {
     assert_ne!(each[0].color, each[2].color);
     assert_eq!(plain[0].legend_label(&plain).as_deref(), Some("plain"));
 }
+
+/// A sweep's report (more than three runs) keeps each run's facts and plots in a closed
+/// `<details>` under its heading, verdict and diagnosis; a report of a few runs shows them open.
+#[test]
+fn many_runs_collapse_into_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = all_runs();
+    assert!(runs.len() > 3);
+    let html = String::from_utf8(read(&write_report(dir.path(), &runs).unwrap().html)).unwrap();
+    assert_eq!(
+        html.matches("<details class=\"run-body\">").count(),
+        runs.len()
+    );
+    // The verdict stays visible: it comes before the collapsed part of its section.
+    let section = &html[html.find("id=\"run-plain_deep_sigmoid\"").unwrap()..];
+    let verdict = section.find("Verdict: indistinguishable").unwrap();
+    assert!(verdict < section.find("<details class=\"run-body\">").unwrap());
+    let few = tempfile::tempdir().unwrap();
+    let html =
+        String::from_utf8(read(&write_report(few.path(), &runs[..2]).unwrap().html)).unwrap();
+    assert!(!html.contains("<details class=\"run-body\">"));
+}
