@@ -97,14 +97,8 @@ fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
     rows[1..].iter().map(|r| r[i].clone()).collect()
 }
 
-/// Ctrl-C to the sweep's process group (the terminal's way) stops it: nothing more is launched,
-/// the running runs write interrupted summaries, the table lists only finished runs, the exit
-/// code is 130. The resumed sweep redoes the interrupted runs and its table equals, byte for
-/// byte, that of a sweep never interrupted.
-#[test]
-fn an_interrupted_sweep_stops_and_resumes_to_the_uninterrupted_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// Starts the tiny sweep (400 steps a run) with 2 jobs into `d/s` and waits for a run to start.
+fn start_tiny_sweep(d: &Path) -> Child {
     write_sweep(d, 400);
     let child = spawn(
         &[
@@ -121,14 +115,31 @@ fn an_interrupted_sweep_stops_and_resumes_to_the_uninterrupted_table() {
     wait_until("a run to start", Duration::from_secs(120), || {
         some_run_started(&d.join("s/runs"))
     });
+    child
+}
+
+/// The run folders under `runs` (not the hidden locks and staging folders).
+fn run_folders(runs: &Path) -> Vec<String> {
+    names(runs)
+        .into_iter()
+        .filter(|n| !n.starts_with('.'))
+        .collect()
+}
+
+/// Ctrl-C to the sweep's process group (the terminal's way) stops it: nothing more is launched,
+/// the running runs write interrupted summaries, the table lists only finished runs, the exit
+/// code is 130. The resumed sweep redoes the interrupted runs and its table equals, byte for
+/// byte, that of a sweep never interrupted.
+#[test]
+fn an_interrupted_sweep_stops_and_resumes_to_the_uninterrupted_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let child = start_tiny_sweep(d);
     killpg(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let out = finish(child, Duration::from_secs(120));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     // At most the two running runs were written, and only finished ones are in the table.
-    let runs: Vec<String> = names(&d.join("s/runs"))
-        .into_iter()
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+    let runs = run_folders(&d.join("s/runs"));
     assert!(runs.len() <= 2, "{runs:?}");
     let table = csv_rows(&d.join("s/results.csv"));
     assert!(column(&table, "status").iter().all(|s| s == "completed"));
@@ -159,35 +170,17 @@ fn an_interrupted_sweep_stops_and_resumes_to_the_uninterrupted_table() {
     );
 }
 
-/// SIGINT to the sweep process alone (as `kill` or a scheduler sends it) is forwarded to its
-/// running children: they write what they have, and the sweep exits 130 without launching more.
+/// A signal to the sweep process alone (here SIGTERM, as `kill`, `timeout` or a scheduler sends
+/// it) is forwarded to its running children: they write what they have, and the sweep exits 130 without launching more.
 #[test]
 fn a_signal_to_the_sweep_alone_reaches_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_sweep(d, 400);
-    let child = spawn(
-        &[
-            "sweep",
-            "tiny.toml",
-            "--out",
-            "s",
-            "--jobs",
-            "2",
-            "--no-progress",
-        ],
-        d,
-    );
-    wait_until("a run to start", Duration::from_secs(120), || {
-        some_run_started(&d.join("s/runs"))
-    });
+    let child = start_tiny_sweep(d);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let out = finish(child, Duration::from_secs(120));
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-    let runs: Vec<String> = names(&d.join("s/runs"))
-        .into_iter()
-        .filter(|n| !n.starts_with('.'))
-        .collect();
+    let runs = run_folders(&d.join("s/runs"));
     assert!(!runs.is_empty() && runs.len() <= 2, "{runs:?}");
     // No child left running: nothing is still writing into the folder.
     std::thread::sleep(Duration::from_millis(300));
