@@ -36,7 +36,8 @@ pub use checked::{
 pub use defaults::DEFAULTS_TOML;
 pub use error::{ConfigError, Result};
 pub use load::{
-    MAX_CONFIG_BYTES, Override, config_hash, load_config, parse_config, read_config_text, to_toml,
+    MAX_CONFIG_BYTES, Override, config_hash, load_config, parse_config, read_config_text,
+    short_hash, to_toml,
 };
 pub use name::{MAX_DERIVED_NAME_LEN, MAX_NAME_LEN, check_name, safe_name};
 pub use raw::{RawConfig, RawData, RawModel, RawOptim, RawTrain};

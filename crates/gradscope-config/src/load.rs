@@ -360,8 +360,14 @@ pub fn to_toml(raw: &RawConfig) -> String {
 
 /// A short stable hash of a config (FNV-1a over its TOML form), for folder names and run ids.
 pub fn config_hash(raw: &RawConfig) -> String {
+    short_hash(&to_toml(raw))
+}
+
+/// A short stable hash of a text (FNV-1a, folded to 32 bits, 8 hex digits): the one behind
+/// [`config_hash`], for other names made from content.
+pub fn short_hash(text: &str) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
-    for b in to_toml(raw).bytes() {
+    for b in text.bytes() {
         h ^= b as u64;
         h = h.wrapping_mul(0x100000001b3);
     }

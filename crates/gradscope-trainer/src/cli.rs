@@ -443,19 +443,17 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
 }
 
 /// The folder `run A B …` writes into without `--out`: `compare-<hash>`, where the hash
-/// (FNV-1a, folded to 32 bits as in [`config_hash`]) is of the run folders' names, sorted. The
+/// (the one of [`config_hash`]) is of the run folders' names, sorted. The
 /// names carry each config's hash, so the same configs (and overrides) find the same folder
 /// whatever their order, and rerunning them replaces their runs and report there instead of
 /// piling up copies; other configs get another folder.
 fn compare_folder(run_folders: &[String]) -> String {
     let mut names: Vec<&str> = run_folders.iter().map(String::as_str).collect();
     names.sort_unstable();
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in names.join("\n").bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("compare-{:08x}", (h >> 32) ^ (h & 0xffff_ffff))
+    format!(
+        "compare-{}",
+        gradscope_config::short_hash(&names.join("\n"))
+    )
 }
 
 /// Draws one `report.html` (and its `plots/`) in `dir` comparing the runs of this command: the
