@@ -133,6 +133,70 @@ pub(crate) fn log_running_product(norms: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// log10 of the plain-stack bound on the backward gain from layer l down to layer 1:
+/// ∏_{2≤k≤l} γ‖W_k‖₂ (1 at l = 1), since ∂L/∂h_{k−1} = W_kᵀ diag(φ′) ∂L/∂h_k and |φ′| ≤ γ. Stops
+/// where a norm is missing, as [`log_running_product`] does.
+pub(crate) fn log_backward_bound(norms: &[Option<f64>], gamma: f64) -> Vec<Option<f64>> {
+    let mut acc = Some(0.0);
+    norms
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            if k > 0 {
+                acc = match (acc, log10_or_none(n.map(|n| gamma * n))) {
+                    (Some(a), Some(l)) => Some(a + l),
+                    _ => None,
+                };
+            }
+            acc
+        })
+        .collect()
+}
+
+/// log10 of the measured backward gain from layer l down to layer 1, ‖∂L/∂h₁‖ / ‖∂L/∂hₗ‖.
+pub(crate) fn log_backward_gain(act_grad_norms: &[Option<f64>]) -> Vec<Option<f64>> {
+    let first = act_grad_norms
+        .first()
+        .copied()
+        .flatten()
+        .and_then(|v| log10_or_none(Some(v)));
+    act_grad_norms
+        .iter()
+        .map(|n| Some(first? - log10_or_none(*n)?))
+        .collect()
+}
+
+/// The largest slope |φ′| of a plain MLP's activation, read from its `config.toml`: the γ of the
+/// backward bound. `None` where no such bound holds: residual blocks (the identity path adds to
+/// the product) and normalisation (it rescales by the batch's statistics), or a model that is not
+/// an MLP, or an activation not known here.
+pub(crate) fn activation_slope(config_toml: &str) -> Option<f64> {
+    let config: toml::Table = toml::from_str(config_toml).ok()?;
+    let model = config.get("model")?.as_table()?;
+    let text = |k: &str, default: &str| {
+        model
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or(default)
+            .to_string()
+    };
+    let residual = model
+        .get("residual")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if text("kind", "mlp") != "mlp" || residual || text("norm", "none") != "none" {
+        return None;
+    }
+    match text("activation", "tanh").as_str() {
+        "identity" | "relu" | "leaky_relu" | "tanh" => Some(1.0),
+        "sigmoid" => Some(0.25),
+        // max over x of the derivative: GELU 1.1289 at x ≈ 0.75, SiLU 1.0998 at x ≈ 2.40.
+        "gelu" => Some(1.1289),
+        "silu" => Some(1.0998),
+        _ => None,
+    }
+}
+
 /// The smallest and largest of finite values, or `None` when there are none.
 pub(crate) fn min_max(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
     values
@@ -234,5 +298,58 @@ mod tests {
         assert_eq!(p, vec![Some(1.0), Some(3.0), Some(2.0), None, None]);
         let huge = log_running_product(&[Some(1e300); 4]);
         assert_eq!(huge[3], Some(1200.0));
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    fn close(a: &[Option<f64>], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.is_some_and(|x| (x - y).abs() < 1e-12))
+    }
+
+    /// A sigmoid stack of spectral norm 2 per layer: each layer below the first can pass at most
+    /// 1/4 × 2 = 1/2 of the gradient, so the bound halves per layer; the measured gain is the
+    /// ratio of the first layer's ‖∂L/∂h‖ to each layer's.
+    #[test]
+    fn the_bound_multiplies_each_norm_by_the_slope_and_the_gain_is_a_ratio() {
+        let norms = [Some(2.0), Some(2.0), Some(2.0), Some(2.0)];
+        let half = 0.5f64.log10();
+        assert!(close(
+            &log_backward_bound(&norms, 0.25),
+            &[0.0, half, 2.0 * half, 3.0 * half]
+        ));
+        assert!(close(
+            &log_backward_gain(&[Some(1e-6), Some(1e-4), Some(1e-2), Some(1.0)]),
+            &[0.0, -2.0, -4.0, -6.0]
+        ));
+        // A missing norm ends the bound there.
+        assert_eq!(
+            log_backward_bound(&[Some(2.0), None, Some(2.0)], 1.0)[1..],
+            [None, None]
+        );
+    }
+
+    #[test]
+    fn the_slope_comes_from_the_config_and_only_plain_stacks_have_one() {
+        let plain = "[model]\nkind = \"mlp\"\nactivation = \"sigmoid\"\nresidual = false\nnorm = \"none\"\n";
+        assert_eq!(activation_slope(plain), Some(0.25));
+        assert_eq!(
+            activation_slope(&plain.replace("sigmoid", "relu")),
+            Some(1.0)
+        );
+        assert_eq!(
+            activation_slope(&plain.replace("residual = false", "residual = true")),
+            None
+        );
+        assert_eq!(
+            activation_slope(&plain.replace("\"none\"", "\"batch\"")),
+            None
+        );
+        assert_eq!(activation_slope(""), None);
     }
 }

@@ -1,6 +1,10 @@
 //! `weight_product`: the running product ∏_{k≤l} ‖W_k‖₂ of the layers' spectral norms at
-//! initialisation, against l, one line per run, on a log axis. The backward signal through a
-//! plain stack is bounded by this product.
+//! initialisation, against l, one line per run, on a log axis (solid). The product alone bounds
+//! nothing about the backward signal: each layer also multiplies it by the activation's slope.
+//! So for plain stacks the plot adds the bound γ^(l−1) ∏_{2≤k≤l} ‖W_k‖₂ on the gain from layer l
+//! down to layer 1, with γ the activation's largest slope (sigmoid 1/4; tanh, ReLU 1) (dashed), and
+//! the measured gain ‖∂L/∂h₁‖/‖∂L/∂hₗ‖ (dotted), which stays below it. A residual or normalised
+//! block has no such bound: its legend entry says so.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,7 +14,19 @@ use crate::draw::{
     Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
     draw_markers, draw_mesh, layer_range, log_range, mark_nonfinite_xs, mark_vertical, no_data,
 };
-use crate::series::{floats, layer_segments, log_running_product, min_max, nonfinite_layers};
+use crate::series::{
+    activation_slope, floats, layer_segments, log_backward_bound, log_backward_gain,
+    log_running_product, min_max, nonfinite_layers,
+};
+
+/// What one run draws: spectral norms at init, and the log10 series of the product, the
+/// bound (plain stacks only) and the measured backward gain.
+struct Lines {
+    norms: Vec<Option<f64>>,
+    product: Vec<Option<f64>>,
+    bound: Option<Vec<Option<f64>>>,
+    gain: Vec<Option<f64>>,
+}
 
 /// Draws the plot.
 pub(crate) fn draw<DB: DrawingBackend>(
@@ -20,29 +36,40 @@ pub(crate) fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    // Per run: (spectral norms at the first real record, log10 running product).
-    type NormsAndProduct = (Vec<Option<f64>>, Vec<Option<f64>>);
-    let data: Vec<NormsAndProduct> = runs
+    let data: Vec<Lines> = runs
         .iter()
         .map(|run| {
-            let norms = run
-                .data
-                .real_records()
-                .first()
+            let first = run.data.real_records().first().copied();
+            let norms = first
                 .map(|r| floats(&r.layers.spectral_norm))
                 .unwrap_or_default();
-            let product = log_running_product(&norms);
-            (norms, product)
+            let gain = first
+                .map(|r| log_backward_gain(&floats(&r.layers.act_grad_norm)))
+                .unwrap_or_default();
+            Lines {
+                product: log_running_product(&norms),
+                bound: activation_slope(&run.data.config_toml)
+                    .map(|gamma| log_backward_bound(&norms, gamma)),
+                gain,
+                norms,
+            }
         })
         .collect();
     let mut depth = 1;
-    for (run, (norms, _)) in runs.iter().zip(&data) {
+    for (run, Lines { norms, .. }) in runs.iter().zip(&data) {
         depth = depth.max(run.data.summary.depth).max(norms.len());
         if let Some(nf) = &run.data.summary.first_nonfinite {
             depth = depth.max(nf.layer);
         }
     }
-    let range = min_max(data.iter().flat_map(|(_, p)| p.iter().flatten().copied()));
+    let range = min_max(data.iter().flat_map(|l| {
+        l.product
+            .iter()
+            .chain(l.bound.iter().flatten())
+            .chain(&l.gain)
+            .flatten()
+            .copied()
+    }));
 
     let (w, _) = root.dim_in_pixel();
     let legend_w = (w / 3).min(300);
@@ -51,7 +78,9 @@ where
     let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo.min(0.0), hi.max(0.0)));
     let mut chart = build_chart(
         &left,
-        Some("Running product of spectral norms ∏ₖ≤ₗ ‖Wₖ‖₂ at initialisation"),
+        Some(
+            "Product of spectral norms, the plain-stack bound and the measured gain, at initialisation",
+        ),
         layer_range(depth),
         y,
         64,
@@ -59,7 +88,7 @@ where
     draw_mesh(
         &mut chart,
         (Axis::Integer, "layer l (1 = input side)"),
-        (Axis::Log10, "∏ₖ≤ₗ ‖Wₖ‖₂ (log scale)"),
+        (Axis::Log10, "∏ₖ≤ₗ ‖Wₖ‖₂, bound, gain (log scale)"),
     )?;
     let xr = chart.x_range();
     draw_line(
@@ -75,21 +104,45 @@ where
 
     let mut legend = Vec::new();
     let mut nonfinite_xs = Vec::new();
-    for (run, (norms, product)) in runs.iter().zip(&data) {
-        for seg in layer_segments(product) {
+    for (run, l) in runs.iter().zip(&data) {
+        for seg in layer_segments(&l.product) {
             draw_line(&mut chart, &seg, run.color, LineKind::Solid, 2)?;
             draw_markers(&mut chart, &seg, run.color, 3, true)?;
         }
-        nonfinite_xs.extend(nonfinite_layers(norms));
+        if let Some(bound) = &l.bound {
+            for seg in layer_segments(bound) {
+                draw_line(&mut chart, &seg, run.color, LineKind::Dashed, 2)?;
+            }
+            for seg in layer_segments(&l.gain) {
+                draw_line(&mut chart, &seg, run.color, LineKind::Dotted, 2)?;
+            }
+        }
+        nonfinite_xs.extend(nonfinite_layers(&l.norms));
         let Some(name) = run.legend_label(runs) else {
             continue;
         };
-        let label = if product.iter().any(Option::is_some) {
-            name
-        } else {
+        let label = if !l.product.iter().any(Option::is_some) {
             format!("{name} (not measured)")
+        } else if l.bound.is_none() {
+            format!("{name} (residual/norm: no bound)")
+        } else {
+            name
         };
         legend.push(LegendEntry::new(label, run.color, LineKind::Solid));
+    }
+    if data.iter().any(|l| l.bound.is_some()) {
+        let grey = RGBColor(110, 110, 110);
+        legend.push(LegendEntry::new("solid: ∏ ‖Wₖ‖₂", grey, LineKind::Solid));
+        legend.push(LegendEntry::new(
+            "dashed: bound, γ^(l−1) ∏₂..ₗ ‖Wₖ‖₂",
+            grey,
+            LineKind::Dashed,
+        ));
+        legend.push(LegendEntry::new(
+            "dotted: measured ‖∂L/∂h₁‖/‖∂L/∂hₗ‖",
+            grey,
+            LineKind::Dotted,
+        ));
     }
     legend.push(LegendEntry::new(
         "product 1 (norm-preserving)",
