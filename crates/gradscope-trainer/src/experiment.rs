@@ -163,13 +163,7 @@ fn evaluate(model: &AnyNet, sets: &EvalSets, loss: Loss) -> EvalResult {
 fn chance_scores(data: &Dataset) -> Vec<f64> {
     match (&data.train.targets, &data.test.targets) {
         (Targets::Classes(train), Targets::Classes(test)) => {
-            let classes = data.task.output_dim();
-            let mut counts = vec![0usize; classes.max(1)];
-            for &c in train {
-                if let Some(n) = counts.get_mut(c as usize) {
-                    *n += 1;
-                }
-            }
+            let counts = class_counts(train, data.task.output_dim());
             let majority = counts
                 .iter()
                 .enumerate()
@@ -200,6 +194,17 @@ fn chance_scores(data: &Dataset) -> Vec<f64> {
     }
 }
 
+/// How many training rows carry each of `classes` labels (labels outside are not counted).
+fn class_counts(labels: &[u32], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0usize; classes.max(1)];
+    for &c in labels {
+        if let Some(n) = counts.get_mut(c as usize) {
+            *n += 1;
+        }
+    }
+    counts
+}
+
 /// The training loss of the best constant prediction: for cross-entropy the entropy of the
 /// training classes' frequencies (ln 10 for ten balanced classes), for squared error the targets'
 /// variance (per output, averaged; for one-hot classes Σ p(1 − p) / K). A net that learns only
@@ -208,10 +213,7 @@ fn constant_loss(data: &Dataset, loss: Loss) -> Option<f64> {
     let k = data.task.output_dim().max(1);
     match &data.train.targets {
         Targets::Classes(c) => {
-            let mut counts = vec![0usize; k];
-            for &label in c {
-                *counts.get_mut(label as usize)? += 1;
-            }
+            let counts = class_counts(c, k);
             let n = c.len().max(1) as f64;
             let p = counts.iter().map(|&m| m as f64 / n);
             Some(match loss {

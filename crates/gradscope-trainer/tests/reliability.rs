@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{gradscope, write_sweep};
+use common::{command, gradscope, write_sweep};
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
@@ -31,12 +31,7 @@ fn ok(o: &Output) {
 /// group reaches it and its children, as a terminal's Ctrl-C does, and nothing else).
 fn spawn(args: &[&str], dir: &Path) -> Child {
     use std::os::unix::process::CommandExt;
-    Command::new(env!("CARGO_BIN_EXE_gradscope"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
+    command(args, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -558,9 +553,7 @@ fn broken_pipes_end_quietly() {
             "bench", "--depth", "2", "--width", "8", "--steps", "2", "--warmup", "0",
         ],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gradscope"))
-            .args(&args)
-            .current_dir(d)
+        let mut child = command(&args, d)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

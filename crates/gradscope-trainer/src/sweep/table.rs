@@ -312,14 +312,23 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let _lock = FolderLock::acquire(&out.join(".sweep.lock"), out)?;
+    // Which runs each folder has finished, read once per folder.
+    let done: Vec<Vec<String>> = dirs
+        .iter()
+        .zip(&manifests)
+        .map(|(d, m)| {
+            m.done_runs(d)
+                .into_iter()
+                .map(|(r, _)| r.id.clone())
+                .collect()
+        })
+        .collect();
     let mut merged = 0;
     for run in &first.runs {
-        let from = dirs.iter().zip(&manifests).find_map(|(d, m)| {
-            m.done_runs(d)
-                .iter()
-                .any(|(r, _)| r.id == run.id)
-                .then_some(d)
-        });
+        let from = dirs
+            .iter()
+            .zip(&done)
+            .find_map(|(d, ids)| ids.contains(&run.id).then_some(d));
         let Some(from) = from else { continue };
         merged += 1;
         let config = format!("{}.toml", run.id);

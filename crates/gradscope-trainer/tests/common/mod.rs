@@ -10,14 +10,20 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Runs `gradscope args…` in `dir`, with no log filter and no shard from the environment.
-pub fn gradscope(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gradscope"))
-        .args(args)
+/// `gradscope args…` in `dir`, with no log filter and no shard from the environment.
+pub fn command(args: &[&str], dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gradscope"));
+    c.args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
         .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("JOB_COMPLETION_INDEX");
+    c
+}
+
+/// Runs [`command`] to its end.
+pub fn gradscope(args: &[&str], dir: &Path) -> Output {
+    command(args, dir)
         .output()
         .expect("the gradscope binary runs")
 }
