@@ -32,7 +32,14 @@ type Band = (Vec<(f64, f64, f64, f64)>, Vec<(f64, f64)>);
 /// The verdict's band from the signal's trace (`None` without one).
 fn verdict_band(summary: &gradscope_record::Summary) -> Option<(Band, f64, usize)> {
     let s = summary.learning_signal.as_ref()?;
-    if s.trace.is_empty() {
+    // A run stopped after a few steps (a divergence) has no band to speak of: its raw losses are
+    // drawn instead, as for a summary without a trace.
+    let drawable = s
+        .trace
+        .iter()
+        .filter(|p| p.real_mean.get().is_finite() && p.baseline_mean.get().is_finite())
+        .count();
+    if drawable < 2 {
         return None;
     }
     let band = s
