@@ -12,4 +12,6 @@ pub use gradscope_config as config;
 pub use gradscope_data as data;
 pub use gradscope_diagnostics as diagnostics;
 pub use gradscope_model as model;
+pub use gradscope_record as record;
+pub use gradscope_report as report;
 pub use gradscope_trainer as trainer;

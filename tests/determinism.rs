@@ -7,8 +7,7 @@ use gradscope::model::{
 
 fn weights(spec: &ModelSpec, seed: u64) -> Vec<Vec<u32>> {
     let device = BackendKind::Ndarray.autodiff_device();
-    device.seed(seed);
-    let net = spec.init(&device);
+    let net = spec.init_seeded(seed, &device);
     collect_params(&net, None)
         .into_iter()
         .map(|p| {

@@ -178,6 +178,8 @@ pub struct TrainSettings {
     pub eval_every: usize,
     /// Whether the baseline runs.
     pub baseline: bool,
+    /// Whether the head-only control runs.
+    pub head_only: bool,
     /// Loss.
     pub loss: LossChoice,
     /// Learning-signal window (recorded steps).
@@ -694,6 +696,7 @@ fn validate_train(t: &RawTrain) -> Result<TrainSettings> {
         record_every: t.record_every,
         eval_every: t.eval_every,
         baseline: t.baseline,
+        head_only: t.head_only,
         loss,
         signal_window: t.signal_window,
         signal_z: t.signal_z,

@@ -64,6 +64,7 @@ batch_size = 64
 record_every = 1           # record diagnostics every k steps
 eval_every = 50            # evaluate on train and test every k steps (and at the end)
 baseline = true            # run the learning-rate-zero baseline beside the real run
+head_only = false          # also run the head-only control (only the output head learns): did the layers below contribute?
 loss = "auto"              # auto (cross-entropy for classes, MSE for regression) | mse | cross_entropy (classes only)
 signal_window = 50         # learning signal: trailing window, in recorded steps
 signal_z = 3.0             # learning signal: |z| beyond which the real run left the baseline's band

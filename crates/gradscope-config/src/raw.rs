@@ -263,6 +263,8 @@ pub struct RawTrain {
     pub eval_every: usize,
     /// Run the learning-rate-zero baseline beside the real run.
     pub baseline: bool,
+    /// Also run the head-only control: same weights and batches, only the output head learns.
+    pub head_only: bool,
     /// `auto` (cross-entropy for classification, MSE for regression), `mse` or `cross_entropy`.
     pub loss: String,
     /// Trailing window (in recorded steps) of the learning signal.
@@ -281,6 +283,7 @@ impl Default for RawTrain {
             record_every: 1,
             eval_every: 50,
             baseline: true,
+            head_only: false,
             loss: "auto".into(),
             signal_window: 50,
             signal_z: 3.0,

@@ -15,7 +15,6 @@ use gradscope_model::{
 
 fn bench(c: &mut Criterion) {
     let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
-    device.seed(0);
     let (depth, width, batch) = (32, 256, 128);
     let mut config = MlpConfig::new(
         width,
@@ -27,12 +26,16 @@ fn bench(c: &mut Criterion) {
     );
     config.bias = true;
     let spec = ModelSpec::Mlp(config);
-    let x = Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), &device);
-    let y = Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), &device);
+    let (x, y) = gradscope_model::with_seed(&device, 0, |d| {
+        (
+            Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), d),
+            Tensor::<2>::random([batch, width], Distribution::Normal(0.0, 1.0), d),
+        )
+    });
     let mut group = c.benchmark_group("step_d32_w256_b128_ndarray");
     group.sample_size(30);
 
-    let mut net = Some(spec.init(&device));
+    let mut net = Some(spec.init_seeded(0, &device));
     let mut optim = SgdConfig::new().init();
     group.bench_function("plain", |b| {
         b.iter(|| {
@@ -47,7 +50,7 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let mut net = Some(spec.init(&device));
+    let mut net = Some(spec.init_seeded(0, &device));
     let mut optim = SgdConfig::new().init();
     let mut recorder = Recorder::new(RecordOptions::default());
     group.bench_function("full", |b| {

@@ -35,6 +35,21 @@ pub fn map_grads<M: Module>(
     module.visit(&mut MapGrads { grads, f });
 }
 
+/// The squared global norm of `module`'s gradients in `grads` (a `[1]` device tensor; `None` when
+/// `grads` holds none of them), for clipping a subset of the parameters on its own.
+pub fn grads_norm_sq<M: Module>(grads: &mut GradientsParams, module: &M) -> Option<Tensor<1>> {
+    let mut sum: Option<Tensor<1>> = None;
+    map_grads(grads, module, |g| {
+        let sq = g.clone().square().sum();
+        sum = Some(match sum.take() {
+            Some(s) => s.add(sq),
+            None => sq,
+        });
+        g
+    });
+    sum
+}
+
 /// Scales every gradient by `min(1, max_norm / (norm + 1e-6))`, where `norm_sq` is the global
 /// squared norm (a `[1]` device tensor, so no read-back is needed). Returns the scale tensor.
 pub fn clip_by_global_norm<M: Module>(

@@ -20,8 +20,8 @@
 //! use gradscope_model::{Activation, InitKind, MlpConfig, WeightInit};
 //!
 //! let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
-//! device.seed(0);
-//! let net = MlpConfig::new(16, 1, 16, 6, Activation::Relu, WeightInit::new(InitKind::HeNormal, 1.0)).init(&device);
+//! let config = MlpConfig::new(16, 1, 16, 6, Activation::Relu, WeightInit::new(InitKind::HeNormal, 1.0));
+//! let net = gradscope_model::with_seed(&device, 0, |d| config.init(d));
 //! let x = Tensor::<2>::ones([8, 16], &device);
 //! let m = probe(&net, x, |y| y.sum(), RecordOptions::default());
 //! assert_eq!(m.layers.len(), 6);
@@ -38,7 +38,7 @@ pub mod spectral;
 pub mod tap;
 pub mod theory;
 
-pub use clip::{clip_by_global_norm, clip_by_value, map_grads};
+pub use clip::{clip_by_global_norm, clip_by_value, grads_norm_sq, map_grads};
 pub use diagnosis::{
     Diagnosis, DiagnosisContext, DiagnosisKind, DiagnosisThresholds, Evidence, Phase, diagnose,
     gradient_ratio,

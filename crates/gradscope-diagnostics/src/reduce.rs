@@ -104,9 +104,12 @@ mod tests {
     fn formulations_agree_with_f64_reference() {
         for kind in BackendKind::available() {
             let device = kind.device();
-            device.seed(3);
-            let w = Tensor::<2>::random([256, 256], Distribution::Normal(0.5, 1.0), &device);
-            let v = Tensor::<2>::random([256, 1], Distribution::Normal(0.0, 1.0), &device);
+            let (w, v) = gradscope_model::with_seed(&device, 3, |d| {
+                (
+                    Tensor::<2>::random([256, 256], Distribution::Normal(0.5, 1.0), d),
+                    Tensor::<2>::random([256, 1], Distribution::Normal(0.0, 1.0), d),
+                )
+            });
             let host: Vec<f64> = w.to_data().convert::<f64>().try_to_vec::<f64>().unwrap();
             let vh: Vec<f64> = v.to_data().convert::<f64>().try_to_vec::<f64>().unwrap();
             let sq: f64 = host.iter().map(|x| x * x).sum();

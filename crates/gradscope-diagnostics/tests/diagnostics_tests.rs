@@ -10,13 +10,11 @@ use gradscope_diagnostics::{
 };
 use gradscope_model::{
     Activation, ChainConfig, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver,
-    NormKind, WeightInit, collect_params,
+    NormKind, WeightInit, collect_params, with_seed,
 };
 
-fn device(seed: u64) -> Device {
-    let d = gradscope_model::BackendKind::Ndarray.autodiff_device();
-    d.seed(seed);
-    d
+fn device() -> Device {
+    gradscope_model::BackendKind::Ndarray.autodiff_device()
 }
 
 /// Probe a model at init with a random linear read-out loss L = Σ y ⊙ r, so the top gradient is
@@ -27,14 +25,20 @@ fn probe_random_readout(
     input_dim: usize,
     seed: u64,
 ) -> StepMeasure {
-    let d = device(seed);
-    let net = spec.init(&d);
-    let x = Tensor::<2>::random([batch, input_dim], Distribution::Normal(0.0, 1.0), &d);
     let out_dim = match spec {
         ModelSpec::Mlp(m) => m.output_dim,
         ModelSpec::Chain(_) => input_dim,
     };
-    let r = Tensor::<2>::random([batch, out_dim], Distribution::Normal(0.0, 1.0), &d);
+    // Cargo runs these tests on parallel threads and burn's generator is process-wide: the
+    // weights and inputs of a seed are drawn under one lock, or another test's seed lands between
+    // them and the numbers change from run to run.
+    let (net, x, r) = with_seed(&device(), seed, |d| {
+        (
+            spec.init(d),
+            Tensor::<2>::random([batch, input_dim], Distribution::Normal(0.0, 1.0), d),
+            Tensor::<2>::random([batch, out_dim], Distribution::Normal(0.0, 1.0), d),
+        )
+    });
     probe(&net, x, |y| y.mul(r).sum(), RecordOptions::default())
 }
 
@@ -68,7 +72,7 @@ fn mlp(width: usize, depth: usize, act: Activation, init: WeightInit) -> MlpConf
 fn chain_taps_match_powers_of_w() {
     for &w in &[0.5, 0.9, 1.0, 1.1, 2.0, -0.7] {
         let n = 40;
-        let d = device(0);
+        let d = device();
         let chain = ChainConfig {
             depth: n,
             w,
@@ -217,9 +221,13 @@ fn taps_leave_parameter_gradients_bit_identical() {
         Activation::Tanh,
         WeightInit::new(InitKind::XavierNormal, 1.0),
     ));
-    let d = device(5);
-    let net = spec.init(&d);
-    let x = Tensor::<2>::random([16, 32], Distribution::Normal(0.0, 1.0), &d);
+    let d = device();
+    let (net, x) = with_seed(&d, 5, |d| {
+        (
+            spec.init(d),
+            Tensor::<2>::random([16, 32], Distribution::Normal(0.0, 1.0), d),
+        )
+    });
     let plain = net
         .forward_observed(x.clone(), &ForwardCtx::PROBE, &mut NoObserver)
         .square()
@@ -285,8 +293,8 @@ fn parameter_gradients_match_finite_differences() {
     );
     config.bias = true;
     config.sigma_b = 0.1;
-    let d = device(11);
-    let net = config.init(&d);
+    let d = device();
+    let net = with_seed(&d, 11, |d| config.init(d));
     let x = Tensor::<2>::from_floats([[0.5, -1.0, 0.25], [1.5, 0.3, -0.7]], &d);
     let y = Tensor::<2>::from_floats([[0.2, -0.1], [0.4, 0.9]], &d);
     let loss_of = |n: &gradscope_model::DeepNet<gradscope_model::DenseBlock>| {
@@ -372,7 +380,6 @@ fn recorded_step_matches_host_recomputation_on_every_backend() {
 
     for kind in [BackendKind::Flex, BackendKind::Ndarray] {
         let d = kind.autodiff_device();
-        d.seed(9);
         let mut cfg = mlp(
             64,
             5,
@@ -381,8 +388,12 @@ fn recorded_step_matches_host_recomputation_on_every_backend() {
         );
         cfg.bias = true;
         cfg.sigma_b = 0.3;
-        let net = ModelSpec::Mlp(cfg).init(&d);
-        let x = Tensor::<2>::random([16, 64], Distribution::Normal(0.0, 1.0), &d);
+        let (net, x) = with_seed(&d, 9, |d| {
+            (
+                ModelSpec::Mlp(cfg).init(d),
+                Tensor::<2>::random([16, 64], Distribution::Normal(0.0, 1.0), d),
+            )
+        });
         let mut keep = Keep::default();
         net.forward_observed(x.clone(), &ForwardCtx::PROBE, &mut keep);
 

@@ -134,4 +134,11 @@ impl Network for AnyNet {
             AnyNet::Chain(n) => n.visit_layer(index, visitor),
         }
     }
+
+    fn head_params(&self) -> Vec<burn::module::ParamId> {
+        match self {
+            AnyNet::Mlp(n) => n.head_params(),
+            AnyNet::Chain(n) => n.head_params(),
+        }
+    }
 }

@@ -118,6 +118,13 @@ impl Network for ScalarChain {
         }
     }
 
+    fn head_params(&self) -> Vec<burn::module::ParamId> {
+        self.head
+            .as_ref()
+            .map(crate::net::linear_params)
+            .unwrap_or_default()
+    }
+
     fn visit_layer<V: ModuleVisitor>(&self, index: usize, visitor: &mut V) {
         if self.is_tied() || index == 0 || index > self.depth {
             return;

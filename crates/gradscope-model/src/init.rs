@@ -171,12 +171,12 @@ mod tests {
     #[test]
     fn empirical_variance_matches_formula() {
         let device = crate::BackendKind::Ndarray.device();
-        device.seed(7);
         let (fi, fo) = (1024, 1024);
         for kind in InitKind::ALL {
             for sigma_w in [1.0, 1.7] {
                 let init = WeightInit::new(kind, sigma_w);
-                let got = empirical_variance(init.draw(fi, fo, &device));
+                let got =
+                    empirical_variance(crate::with_seed(&device, 7, |d| init.draw(fi, fo, d)));
                 let want = init.variance(fi, fo);
                 let rel = (got - want).abs() / want;
                 assert!(rel < 0.05, "{kind} σ={sigma_w}: got {got}, want {want}");
@@ -184,7 +184,7 @@ mod tests {
         }
         // Rectangular fans exercise the fan_in/fan_out distinction of Xavier.
         let init = WeightInit::new(InitKind::XavierNormal, 1.0);
-        let got = empirical_variance(init.draw(1024, 256, &device));
+        let got = empirical_variance(crate::with_seed(&device, 7, |d| init.draw(1024, 256, d)));
         assert!((got - 2.0 / 1280.0).abs() / (2.0 / 1280.0) < 0.05);
     }
 
@@ -192,9 +192,10 @@ mod tests {
     #[test]
     fn orthogonal_is_orthogonal() {
         let device = crate::BackendKind::Ndarray.device();
-        device.seed(3);
         let n = 128;
-        let w = WeightInit::new(InitKind::Orthogonal, 1.0).draw(n, n, &device);
+        let w = crate::with_seed(&device, 3, |d| {
+            WeightInit::new(InitKind::Orthogonal, 1.0).draw(n, n, d)
+        });
         let wtw: Vec<f32> = w
             .clone()
             .transpose()

@@ -12,16 +12,16 @@
 //! - the [`Network`] trait and [`LayerObserver`]: the seam where diagnostics watch every layer.
 //!
 //! Models are built eagerly, weights drawn in a fixed order, so the same seed gives the same
-//! weights bit for bit.
+//! weights bit for bit; [`ModelSpec::init_seeded`] (or [`with_seed`] around any other draw)
+//! keeps that true when several threads draw at once.
 //!
 //! ```
 //! use burn::tensor::{Device, Tensor};
 //! use gradscope_model::{Activation, ForwardCtx, InitKind, MlpConfig, Network, WeightInit};
 //!
 //! let device = gradscope_model::BackendKind::Ndarray.device();
-//! device.seed(0);
 //! let config = MlpConfig::new(8, 2, 16, 10, Activation::Tanh, WeightInit::new(InitKind::XavierNormal, 1.0));
-//! let net = config.init(&device);
+//! let net = gradscope_model::with_seed(&device, 0, |d| config.init(d));
 //! let y = net.forward(Tensor::<2>::ones([4, 8], &device), &ForwardCtx::EVAL);
 //! assert_eq!(y.dims(), [4, 2]);
 //! assert_eq!(net.num_layers(), 10);
@@ -41,6 +41,7 @@ pub mod net;
 pub mod norm;
 pub mod observer;
 pub mod params;
+pub mod seed;
 
 pub use activation::Activation;
 pub use any::{AnyNet, Footprint, ModelSpec};
@@ -51,7 +52,8 @@ pub use context::ForwardCtx;
 pub use error::ModelError;
 pub use init::{InitKind, WeightInit, draw_bias};
 pub use mlp::{MAX_DEPTH, MlpConfig};
-pub use net::{DeepNet, Network};
+pub use net::{DeepNet, Network, linear_params};
 pub use norm::{Norm, NormKind, NormPosition};
 pub use observer::{CollectOutputs, LayerInfo, LayerObserver, NoObserver};
-pub use params::{CollectedParam, ParamCollector, collect_params, materialize_params};
+pub use params::{CollectedParam, ParamCollector, collect_params, leaf_params, materialize_params};
+pub use seed::with_seed;

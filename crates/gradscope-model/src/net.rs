@@ -1,7 +1,7 @@
 //! Networks as stacks of observed layers: the [`Network`] trait and [`DeepNet`], the stack of
 //! any [`Block`] with an output head.
 
-use burn::module::{Module, ModuleVisitor};
+use burn::module::{Module, ModuleVisitor, ParamId};
 use burn::nn::Linear;
 use burn::tensor::Tensor;
 
@@ -38,6 +38,20 @@ pub trait Network: Module {
     /// Visits the parameters that belong to layer `index` (1-based) alone. Parameters shared by
     /// several layers (a tied chain's w and b) belong to none.
     fn visit_layer<V: ModuleVisitor>(&self, index: usize, visitor: &mut V);
+
+    /// The parameters of the output head: what the head-only control trains alone, with every
+    /// other parameter frozen. Empty (the default) for a network without a separate head, whose
+    /// control then never moves.
+    fn head_params(&self) -> Vec<ParamId> {
+        Vec::new()
+    }
+}
+
+/// The parameter ids of a linear layer (weight, then bias).
+pub fn linear_params(linear: &Linear) -> Vec<ParamId> {
+    std::iter::once(linear.weight.id)
+        .chain(linear.bias.as_ref().map(|b| b.id))
+        .collect()
 }
 
 /// A deep network: a stack of blocks, each observed, then a linear output head.
@@ -89,6 +103,10 @@ impl<B: Block> Network for DeepNet<B> {
         if let Some(block) = self.blocks.get(index - 1) {
             block.visit(visitor);
         }
+    }
+
+    fn head_params(&self) -> Vec<ParamId> {
+        linear_params(&self.head)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Walking a module's parameters: making lazy ones concrete, and collecting values and gradients
 //! by stable path.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
 
 /// Initialises every parameter of `module` now.
@@ -18,6 +18,22 @@ pub fn materialize_params<M: Module>(module: &M) {
         }
     }
     module.visit(&mut Touch);
+}
+
+/// Makes every float parameter of `module` a leaf of the autodiff graph, with its value as it is.
+///
+/// A parameter computed from another tensor when the model was built (a gate bias set with
+/// `bias.map(|b| b.add_scalar(-4.0))`, say) keeps that computation as autodiff history, and a
+/// training loop's second backward pass then finds the history already consumed. Training makes
+/// its models' parameters leaves first, so any model built any way trains.
+pub fn leaf_params<M: Module>(module: M) -> M {
+    struct Leaf;
+    impl ModuleMapper for Leaf {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.detach().require_grad())
+        }
+    }
+    module.map(&mut Leaf)
 }
 
 /// One float parameter, flattened, with its gradient if one was asked for and exists.

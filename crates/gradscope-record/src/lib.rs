@@ -13,17 +13,21 @@
 pub mod diagnosis;
 pub mod nonfinite;
 pub mod real;
+pub mod run_folder;
 pub mod step;
 pub mod summary;
 
-pub use diagnosis::{Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Phase};
+pub use diagnosis::{
+    Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Onset, Phase, UnitTrend, WorstPhase,
+};
 pub use nonfinite::{NonFinite, NonFiniteKind};
 pub use real::{Real, format_real, format_sig, parse_real};
+pub use run_folder::{SummaryState, write_atomic};
 pub use step::{
     EvalRecord, LayerSeries, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
     write_jsonl, write_long_csv,
 };
 pub use summary::{
-    FinalMetrics, Finals, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds, SignalPoint, Status,
-    Summary, TheoryPrediction, Verdict, Versions, VersusChance,
+    FinalMetrics, Finals, HeadOnlyControl, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds,
+    SignalPoint, Status, Summary, TheoryPrediction, Verdict, Versions, VersusChance,
 };

@@ -13,7 +13,8 @@ use crate::real::Real;
 /// Version of `summary.json`.
 ///
 /// 2: verdicts `bias_only` and `diverged`, and `verdict_reason`.
-pub const SUMMARY_SCHEMA_VERSION: u32 = 2;
+/// 3: the head-only control (`head_only`, and `head_only_mean` in the learning signal's trace).
+pub const SUMMARY_SCHEMA_VERSION: u32 = 3;
 
 /// What the real run did, judged against its learning-rate-zero baseline (the rule is in
 /// `gradscope_trainer::signal`).
@@ -71,6 +72,9 @@ pub struct SignalPoint {
     pub baseline_mean: Real,
     /// Standard deviation of the baseline's loss over the window.
     pub baseline_sd: Real,
+    /// Mean training loss of the head-only control over the window (`null` without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_only_mean: Option<Real>,
 }
 
 /// The learning-signal evidence (see `gradscope_trainer::signal` for the rule).
@@ -97,6 +101,29 @@ pub struct LearningSignal {
     /// `real_mean < baseline_mean − threshold × baseline_sd`.
     #[serde(default)]
     pub trace: Vec<SignalPoint>,
+}
+
+/// The head-only control: a third arm from the same initial weights and batches in which only
+/// the output head learns (same optimiser, same learning rate). Whatever the real run achieves
+/// beyond it is what the layers below the head contributed: with vanishing gradients, nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadOnlyControl {
+    /// The head-only arm's final metrics.
+    pub finals: FinalMetrics,
+    /// `accuracy` (higher is better) or `mse` (lower is better).
+    pub metric: String,
+    /// The real run's value on the test split.
+    pub real: Real,
+    /// The head-only arm's value on the test split.
+    pub head_only: Real,
+    /// The real run's advantage over the head-only arm, in standard errors of the paired
+    /// per-sample difference on the test split.
+    pub standard_errors: Real,
+    /// Whether that advantage exceeds three standard errors: the layers below the head
+    /// contributed to what the real run learned.
+    pub layers_contributed: bool,
+    /// The comparison in words (also the last clause of the verdict's reason).
+    pub reason: String,
 }
 
 /// Final metrics of one run.
@@ -189,6 +216,9 @@ pub struct Summary {
     pub constant_loss: Option<Real>,
     /// The learning-signal evidence (`null` without a baseline).
     pub learning_signal: Option<LearningSignal>,
+    /// The head-only control (`null` unless `train.head_only` is on).
+    #[serde(default)]
+    pub head_only: Option<HeadOnlyControl>,
     /// Vanishing / exploding / healthy, evidence, remedies (from the real run's records).
     pub diagnosis: Diagnosis,
     /// First non-finite value of the real run.

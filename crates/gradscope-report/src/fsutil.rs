@@ -1,43 +1,34 @@
-//! Atomic file writes: write a temporary file in the destination's folder, then rename it.
+//! Atomic file writes, with the report's errors: the writer itself is
+//! [`gradscope_record::run_folder::write_atomic`] (a temporary file in the destination's folder,
+//! synced, then renamed), shared by everything gradscope writes.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use gradscope_record::{RecordError, run_folder};
 
 use crate::error::ReportError;
 
 /// The temporary name used for `path`: a hidden file in the same folder that keeps the
-/// extension (the PNG encoder picks the format from it).
+/// extension (the PNG encoder picks the format from it). See [`run_folder::temp_path`].
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp{ext}", std::process::id()))
+    run_folder::temp_path(path)
 }
 
 /// Writes `bytes` to `path` atomically: a hidden temporary file in the same folder (created if
 /// needed), then a rename, so a reader never sees half a file. Every gradscope output goes
-/// through here.
+/// through here (or through [`run_folder::write_atomic`] itself).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        create_dir(dir)?;
+    run_folder::write_atomic(path, bytes).map_err(from_record)
+}
+
+/// A [`RecordError`] as a [`ReportError`]: a file-system error stays [`ReportError::Io`] naming
+/// its path, anything else is [`ReportError::Record`].
+pub(crate) fn from_record(e: RecordError) -> ReportError {
+    match e {
+        RecordError::Io { path, source } => ReportError::io(path, source),
+        other => ReportError::Record(other),
     }
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::io(path, e));
-    }
-    rename_into_place(&tmp, path)
 }
 
 /// Renames a finished temporary file onto `path` (removing the temporary file on failure).

@@ -216,6 +216,89 @@ fn overview(out: &mut String, runs: &[RunPlot<'_>]) {
     out.push_str("</tbody></table></div>\n</section>\n");
 }
 
+/// Verdicts as counts, the most frequent first: `3/3 learning`, or `2/3 learning` and
+/// `1/3 bias_only` as separate badges; a single run's verdict as its plain badge.
+fn verdict_count_badges(verdicts: &[Option<Verdict>]) -> String {
+    if let [one] = verdicts {
+        return verdict_badge(*one);
+    }
+    let order = [
+        Some(Verdict::Learning),
+        Some(Verdict::BiasOnly),
+        Some(Verdict::Indistinguishable),
+        Some(Verdict::Diverged),
+        None,
+    ];
+    let mut counts: Vec<(usize, Option<Verdict>)> = order
+        .iter()
+        .map(|v| (verdicts.iter().filter(|w| *w == v).count(), *v))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    counts.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    counts
+        .iter()
+        .map(|(n, v)| {
+            let class = v.map_or("none", |v| v.name());
+            let name = v.map_or("no baseline", |v| v.name());
+            format!(
+                "<span class=\"badge b-{class}\">{n}/{} {name}</span>",
+                verdicts.len()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The depth section: the depth figure, then the same runs as a table, architecture × depth,
+/// each cell the verdicts (counted over repeats) and the test accuracy (mean ± sd).
+fn depth_section(out: &mut String, runs: &[RunPlot<'_>], spec: &PlotSpec, svg: &str) {
+    out.push_str(
+        "<section class=\"card\" id=\"depth\">\n<h2>Depth</h2>\n<p class=\"lead\">What depth \
+         does to each architecture: does it still learn, and does its backward signal still \
+         reach the first layer?</p>\n",
+    );
+    figure(out, spec, svg);
+    let data: Vec<&crate::load::RunData> = runs.iter().map(|r| r.data).collect();
+    let series = crate::plots::depth::series_of(data.iter().copied());
+    let depths: std::collections::BTreeSet<usize> = data.iter().map(|r| r.summary.depth).collect();
+    out.push_str(
+        "<div class=\"table-wrap\"><table class=\"pivot\">\n<thead><tr><th>architecture \\ depth</th>",
+    );
+    for d in &depths {
+        let _ = write!(out, "<th>{d}</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for s in &series {
+        let _ = write!(out, "<tr><th>{}</th>", escape(&s.family));
+        for &d in &depths {
+            let verdicts: Vec<Option<Verdict>> = data
+                .iter()
+                .filter(|r| r.summary.depth == d && crate::plots::depth::family_of(r) == s.family)
+                .map(|r| r.summary.verdict)
+                .collect();
+            if verdicts.is_empty() {
+                out.push_str("<td class=\"muted\">—</td>");
+                continue;
+            }
+            let accuracy = s.accuracy.iter().find(|p| p.depth == d).map_or_else(
+                || "—".to_string(),
+                |p| match p.sd {
+                    Some(sd) => format!("{:.1} ± {sd:.1} % (n = {})", p.mean, p.n),
+                    None => format!("{:.1} %", p.mean),
+                },
+            );
+            let _ = write!(
+                out,
+                "<td>{}<div class=\"sub\">{}</div></td>",
+                verdict_count_badges(&verdicts),
+                escape(&accuracy)
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
 /// The final-metrics table of one run.
 fn finals_table(out: &mut String, s: &Summary) {
     out.push_str(
@@ -452,12 +535,19 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         escape(&title)
     );
+    let depth = specs
+        .iter()
+        .zip(svgs)
+        .find(|(spec, _)| spec.kind == PlotKind::Depth);
     out.push_str(
         "<header class=\"top\"><div class=\"inner\">\n<h1>gradscope report</h1>\n<p>Vanishing \
          and exploding gradients: how the backward signal flows through each network, and \
-         whether each run learns more than its learning-rate-0 baseline.</p>\n<nav>\
-         <a href=\"#overview\">overview</a><a href=\"#all-runs\">all runs</a>",
+         whether each run learns more than its learning-rate-0 baseline.</p>\n<nav>",
     );
+    if depth.is_some() {
+        out.push_str("<a href=\"#depth\">depth</a>");
+    }
+    out.push_str("<a href=\"#overview\">overview</a><a href=\"#all-runs\">all runs</a>");
     for run in runs {
         let _ = write!(
             out,
@@ -470,6 +560,10 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
 
     if runs.is_empty() {
         out.push_str("<section class=\"card\"><p>No runs.</p></section>\n");
+    }
+    // A comparison over depth (a sweep) opens with its lesson: the depth figure and its table.
+    if let Some((spec, svg)) = depth {
+        depth_section(&mut out, runs, spec, svg);
     }
     overview(&mut out, runs);
 

@@ -4,6 +4,10 @@
 //! `metrics.csv` and `config.toml`. [`find_runs`] finds and [`load_run`] reads them;
 //! [`write_report`] draws, for every run together,
 //!
+//! - `depth` (first, and only where some architecture, a [`RunData::family`], was run at two
+//!   depths or more, as in a sweep over depth): final test accuracy against depth beside the
+//!   constant prediction's, and the first-to-last gradient ratio against depth, one line per
+//!   architecture, repeats over seeds as mean ± sd (the points: [`depth_series`]);
 //! - `grad_vs_layer`: ‖∂L/∂h_l‖ against layer at initialisation, at the last record and as the
 //!   theory predicts, log scale;
 //! - `weight_product`: the running product ∏_{k≤l} ‖W_k‖₂ of spectral norms at initialisation;
@@ -48,7 +52,8 @@ pub use error::ReportError;
 pub use fsutil::write_atomic;
 pub use load::{RunData, find_runs, load_run};
 pub use names::sanitize_stem;
-pub use tensorboard::write_tensorboard;
+pub use plots::depth::{DepthPoint, DepthSeries, constant_accuracy, depth_series};
+pub use tensorboard::{LiveTensorboard, write_tensorboard};
 
 use crate::fsutil::create_dir;
 use crate::plots::RunPlot;
@@ -67,8 +72,8 @@ pub struct ReportFiles {
     pub plots: Vec<PathBuf>,
 }
 
-/// The names of the plots [`write_report`] draws for `runs`, in order: `grad_vs_layer`,
-/// `weight_product`, then per run `heatmap_<stem>`, `loss_<stem>`, `activations_<stem>` (stems
+/// The names of the plots [`write_report`] draws for `runs`, in order: `depth` (where it
+/// applies), `grad_vs_layer`, `weight_product`, then per run `heatmap_<stem>`, `loss_<stem>`, `activations_<stem>` (stems
 /// from [`sanitize_stem`], made unique). In `report.html` each plot's `<figure>` has
 /// `id="plot-<name>"` and `data-plot="<name>"`.
 pub fn plot_names(runs: &[RunData]) -> Vec<String> {

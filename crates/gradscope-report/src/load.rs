@@ -1,19 +1,19 @@
-//! Reading run folders: `summary.json`, `metrics.jsonl` and `config.toml`.
+//! Reading run folders: `summary.json`, `metrics.jsonl` and `config.toml`, through
+//! [`gradscope_record::run_folder`] (which says what a run folder holds).
 
-use std::fs;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use gradscope_record::{RunKind, StepRecord, Summary, read_jsonl};
+use gradscope_record::{RunKind, StepRecord, Summary, run_folder};
 
 use crate::error::ReportError;
+use crate::fsutil::from_record;
 
-/// Name of the summary file that marks a finished run folder.
-pub const SUMMARY_FILE: &str = "summary.json";
-/// Name of the per-step records file.
-pub const METRICS_FILE: &str = "metrics.jsonl";
-/// Name of the config file actually used.
-pub const CONFIG_FILE: &str = "config.toml";
+/// Name of the summary file that marks a finished run folder ([`run_folder::SUMMARY`]).
+pub const SUMMARY_FILE: &str = run_folder::SUMMARY;
+/// Name of the per-step records file ([`run_folder::METRICS_JSONL`]).
+pub const METRICS_FILE: &str = run_folder::METRICS_JSONL;
+/// Name of the config file actually used ([`run_folder::CONFIG`]).
+pub const CONFIG_FILE: &str = run_folder::CONFIG;
 
 /// Everything the report needs from one run folder.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,21 +67,11 @@ impl RunData {
 /// Loads one run folder: `summary.json` and `metrics.jsonl` are required, `config.toml` is read
 /// when present.
 pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
-    let summary_path = dir.join(SUMMARY_FILE);
-    let text = fs::read_to_string(&summary_path).map_err(|e| ReportError::io(&summary_path, e))?;
-    let summary = Summary::from_json(&text, &summary_path.display().to_string())?;
-
-    let metrics_path = dir.join(METRICS_FILE);
-    let file = fs::File::open(&metrics_path).map_err(|e| ReportError::io(&metrics_path, e))?;
-    let records = read_jsonl(BufReader::new(file), &metrics_path.display().to_string())?;
-
-    let config_path = dir.join(CONFIG_FILE);
-    let config_toml = match fs::read_to_string(&config_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(ReportError::io(&config_path, e)),
-    };
-
+    let summary = run_folder::read_summary(dir).map_err(from_record)?;
+    let records = run_folder::read_records(dir).map_err(from_record)?;
+    let config_toml = run_folder::read_config(dir)
+        .map_err(from_record)?
+        .unwrap_or_default();
     Ok(RunData {
         dir: dir.to_path_buf(),
         summary,
@@ -92,53 +82,16 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
 }
 
 /// `dir` itself if it holds `summary.json`, else every sub-folder (searched up to 2 levels down,
-/// sorted by path) that does. Hidden folders (names starting with `.`) are skipped, and the
-/// search does not descend into a run folder.
+/// sorted by path) that does ([`run_folder::find_run_dirs`]). Hidden folders (names starting
+/// with `.`) are skipped, and the search does not descend into a run folder.
 ///
 /// Errors with [`ReportError::NoRuns`] when none is found.
 pub fn find_runs(dir: &Path) -> Result<Vec<RunData>, ReportError> {
-    if !dir.is_dir() {
-        let e = fs::metadata(dir)
-            .err()
-            .unwrap_or_else(|| std::io::Error::other("not a folder"));
-        return Err(ReportError::io(dir, e));
-    }
-    if dir.join(SUMMARY_FILE).is_file() {
-        return Ok(vec![load_run(dir)?]);
-    }
-    let mut found = Vec::new();
-    for child in sub_folders(dir)? {
-        if child.join(SUMMARY_FILE).is_file() {
-            found.push(child);
-            continue;
-        }
-        for grandchild in sub_folders(&child)? {
-            if grandchild.join(SUMMARY_FILE).is_file() {
-                found.push(grandchild);
-            }
-        }
-    }
+    let found = run_folder::find_run_dirs(dir).map_err(from_record)?;
     if found.is_empty() {
         return Err(ReportError::NoRuns {
             dir: dir.to_path_buf(),
         });
     }
-    found.sort();
     found.iter().map(|d| load_run(d)).collect()
-}
-
-/// The non-hidden sub-folders of `dir`, sorted.
-fn sub_folders(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let entries = fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| ReportError::io(dir, e))?;
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        let path = entry.path();
-        if !hidden && path.is_dir() {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
 }

@@ -15,7 +15,13 @@
 //! scalars `loss`, `grad_norm`, `eval/*`, and per layer `act_grad_norm/layer_NNN` and
 //! `weight_grad_norm/layer_NNN`. The wall time of each event is its step in seconds, so the files
 //! are byte-identical for identical records.
+//!
+//! [`LiveTensorboard`] writes the same files as a run records, one event per record, flushed at
+//! once, so `tensorboard --logdir` follows a run in progress; the finished files are byte for byte
+//! those [`write_tensorboard`] writes from the same records.
 
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gradscope_record::{RunKind, StepRecord};
@@ -99,11 +105,24 @@ fn tfrecord(data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&masked_crc(data).to_le_bytes());
 }
 
+/// The first event of every file: the format version.
+fn header(out: &mut Vec<u8>) {
+    tfrecord(&event(0, |e| field_bytes(3, b"brain.Event:2", e)), out);
+}
+
 /// The bytes of an event file holding `records` of one arm.
 pub fn event_file(records: &[&StepRecord]) -> Vec<u8> {
     let mut out = Vec::new();
-    tfrecord(&event(0, |e| field_bytes(3, b"brain.Event:2", e)), &mut out);
+    header(&mut out);
     for r in records {
+        record_event(r, &mut out);
+    }
+    out
+}
+
+/// One record's scalars as one framed event.
+fn record_event(r: &StepRecord, out: &mut Vec<u8>) {
+    {
         let mut values: Vec<(String, f32)> = vec![
             ("loss".into(), r.loss.get() as f32),
             ("grad_norm".into(), r.grad_norm.get() as f32),
@@ -125,9 +144,62 @@ pub fn event_file(records: &[&StepRecord]) -> Vec<u8> {
                 }
             }
         }
-        tfrecord(&scalars_event(r.step as i64, &values), &mut out);
+        tfrecord(&scalars_event(r.step as i64, &values), out);
     }
-    out
+}
+
+const FILE_NAME: &str = "events.out.tfevents.0.gradscope";
+
+/// Event files written while a run records (see the module docs).
+#[derive(Debug)]
+pub struct LiveTensorboard {
+    root: PathBuf,
+    files: Vec<(RunKind, PathBuf, File)>,
+}
+
+impl LiveTensorboard {
+    /// Writes under `<dir>/tensorboard/`; an arm's folder and file are created with its first
+    /// record.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            root: dir.join("tensorboard"),
+            files: Vec::new(),
+        }
+    }
+
+    /// Appends one record to its arm's file and flushes it, so a reader sees it now.
+    pub fn append(&mut self, r: &StepRecord) -> Result<(), ReportError> {
+        let index = match self.files.iter().position(|(k, _, _)| *k == r.run) {
+            Some(i) => i,
+            None => {
+                let folder = self.root.join(r.run.name());
+                create_dir(&folder)?;
+                let path = folder.join(FILE_NAME);
+                let file = File::create(&path).map_err(|e| ReportError::io(&path, e))?;
+                self.files.push((r.run, path, file));
+                let i = self.files.len() - 1;
+                let mut bytes = Vec::new();
+                header(&mut bytes);
+                self.write(i, &bytes)?;
+                i
+            }
+        };
+        let mut bytes = Vec::new();
+        record_event(r, &mut bytes);
+        self.write(index, &bytes)
+    }
+
+    fn write(&mut self, index: usize, bytes: &[u8]) -> Result<(), ReportError> {
+        let (_, path, file) = &mut self.files[index];
+        file.write_all(bytes)
+            .and_then(|()| file.flush())
+            .map_err(|e| ReportError::io(path.as_path(), e))
+    }
+
+    /// The files written so far.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|(_, p, _)| p.clone()).collect()
+    }
 }
 
 /// Writes `<dir>/tensorboard/{real,baseline}/events.out.tfevents.0.gradscope` from a run's
@@ -141,7 +213,7 @@ pub fn write_tensorboard(dir: &Path, records: &[StepRecord]) -> Result<Vec<PathB
         }
         let folder = dir.join("tensorboard").join(kind.name());
         create_dir(&folder)?;
-        let path = folder.join("events.out.tfevents.0.gradscope");
+        let path = folder.join(FILE_NAME);
         write_atomic(&path, &event_file(&arm))?;
         files.push(path);
     }
@@ -164,6 +236,64 @@ mod tests {
         let mut v = Vec::new();
         varint(300, &mut v);
         assert_eq!(v, [0xac, 0x02]);
+    }
+
+    fn record(run: RunKind, step: u64, loss: f64) -> StepRecord {
+        use gradscope_record::Real;
+        StepRecord {
+            schema_version: gradscope_record::SCHEMA_VERSION,
+            run,
+            step,
+            lr: Real(0.1),
+            loss: Real(loss),
+            grad_norm: Real(1.0),
+            clipped: false,
+            spectral_product: None,
+            layers: gradscope_record::LayerSeries {
+                act_grad_norm: vec![Some(Real(0.5)), Some(Real(1.0))],
+                ..Default::default()
+            },
+            eval: None,
+            nonfinite: None,
+        }
+    }
+
+    /// Appending records one by one (reading the file after each) ends with exactly the bytes
+    /// `write_tensorboard` writes from the same records, and the file grows with every record.
+    #[test]
+    fn live_files_equal_the_finished_ones() {
+        let records: Vec<StepRecord> = (0..5)
+            .flat_map(|s| {
+                [
+                    record(RunKind::Real, s, 2.0 - 0.1 * s as f64),
+                    record(RunKind::Baseline, s, 2.0),
+                ]
+            })
+            .collect();
+        let live = tempfile::tempdir().unwrap();
+        let mut tb = LiveTensorboard::new(live.path());
+        let real_file = live.path().join("tensorboard/real").join(FILE_NAME);
+        let mut last_len = 0;
+        for r in &records {
+            tb.append(r).unwrap();
+            if r.run == RunKind::Real {
+                let len = std::fs::metadata(&real_file).unwrap().len();
+                assert!(len > last_len, "the file did not grow at step {}", r.step);
+                last_len = len;
+            }
+        }
+        assert_eq!(tb.files().len(), 2);
+        let done = tempfile::tempdir().unwrap();
+        let written = write_tensorboard(done.path(), &records).unwrap();
+        for path in written {
+            let rel = path.strip_prefix(done.path()).unwrap();
+            assert_eq!(
+                std::fs::read(live.path().join(rel)).unwrap(),
+                std::fs::read(&path).unwrap(),
+                "{}",
+                rel.display()
+            );
+        }
     }
 
     /// The record framing reads back: lengths and CRCs check out.

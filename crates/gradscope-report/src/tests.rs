@@ -370,3 +370,171 @@ fn many_runs_collapse_into_details() {
         String::from_utf8(read(&write_report(few.path(), &runs[..2]).unwrap().html)).unwrap();
     assert!(!html.contains("<details class=\"run-body\">"));
 }
+
+/// A sweep over depth as its report sees it: `plain` and `residual` at depths 4 and 16, three
+/// seeds each (two for residual at 16), with the accuracies, first-to-last ratios and the
+/// comparison with the constant prediction (10 %) given; plain's ratio underflows to 0 once.
+fn depth_sweep_runs() -> Vec<RunData> {
+    type Spec = (&'static str, usize, &'static [f64], &'static [f64], bool);
+    let specs: [Spec; 4] = [
+        ("plain", 4, &[0.5, 0.6, 0.7], &[1e-3, 1e-4, 1e-5], true),
+        ("plain", 16, &[0.1, 0.1, 0.12], &[1e-12, 1e-14, 0.0], false),
+        ("residual", 4, &[0.9, 0.92, 0.94], &[0.5, 0.6, 0.7], true),
+        ("residual", 16, &[0.91, 0.93], &[0.4, 0.8], true),
+    ];
+    let mut runs = Vec::new();
+    for (family, depth, accuracies, ratios, beats) in specs {
+        for (seed, (a, r)) in accuracies.iter().zip(ratios.iter()).enumerate() {
+            let mut run = vanishing_run();
+            let s = &mut run.summary;
+            s.name = format!("{family}-depth-{depth}_seed-{seed}");
+            s.depth = depth;
+            s.seeds.init = seed as u64;
+            s.finals.real.test_accuracy = Some(gradscope_record::Real(*a));
+            s.diagnosis.evidence.first_to_last_ratio = Some(gradscope_record::Real(*r));
+            let vc = s
+                .learning_signal
+                .as_mut()
+                .and_then(|l| l.versus_chance.as_mut())
+                .unwrap();
+            vc.beats_chance = beats;
+            vc.model = gradscope_record::Real(*a);
+            run.dir = format!("runs/{}", s.name).into();
+            run.family = Some(family.to_string());
+            runs.push(run);
+        }
+    }
+    runs
+}
+
+/// Mean and sample sd, computed here independently of the plot's code.
+fn mean_and_sd(xs: &[f64]) -> (f64, Option<f64>) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let sd = (xs.len() > 1)
+        .then(|| (xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt());
+    (m, sd)
+}
+
+/// The depth figure's points are the summaries' numbers pooled over repeats: per architecture
+/// and depth, the mean and sample sd of the test accuracy (%), and of log10 of the first-to-last
+/// ratio (0 counted apart as an underflow), with the number of runs.
+#[test]
+fn depth_series_pool_the_summaries_over_seeds() {
+    let runs = depth_sweep_runs();
+    let series = crate::depth_series(&runs);
+    let families: Vec<&str> = series.iter().map(|s| s.family.as_str()).collect();
+    assert_eq!(families, ["plain", "residual"]);
+    for s in &series {
+        let depths: Vec<usize> = s.accuracy.iter().map(|p| p.depth).collect();
+        assert_eq!(depths, [4, 16], "{}", s.family);
+        for p in &s.accuracy {
+            let accuracies: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.family.as_deref() == Some(&s.family) && r.summary.depth == p.depth)
+                .map(|r| 100.0 * r.summary.finals.real.test_accuracy.unwrap().get())
+                .collect();
+            let (m, sd) = mean_and_sd(&accuracies);
+            assert_eq!(p.n, accuracies.len());
+            assert!((p.mean - m).abs() < 1e-9, "{} {}: {p:?}", s.family, p.depth);
+            assert!(
+                (p.sd.unwrap() - sd.unwrap()).abs() < 1e-9,
+                "{} {}",
+                s.family,
+                p.depth
+            );
+        }
+        for p in &s.log10_ratio {
+            let logs: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.family.as_deref() == Some(&s.family) && r.summary.depth == p.depth)
+                .map(|r| {
+                    r.summary
+                        .diagnosis
+                        .evidence
+                        .first_to_last_ratio
+                        .unwrap()
+                        .get()
+                })
+                .filter(|r| *r > 0.0)
+                .map(f64::log10)
+                .collect();
+            let (m, sd) = mean_and_sd(&logs);
+            assert_eq!(p.n, logs.len());
+            assert!((p.mean - m).abs() < 1e-9, "{} {}: {p:?}", s.family, p.depth);
+            assert!((p.sd.unwrap() - sd.unwrap()).abs() < 1e-9);
+        }
+    }
+    // The numbers themselves, for a reader.
+    let plain = &series[0];
+    assert!((plain.accuracy[0].mean - 60.0).abs() < 1e-9);
+    assert!((plain.accuracy[0].sd.unwrap() - 10.0).abs() < 1e-9);
+    assert!((plain.log10_ratio[0].mean + 4.0).abs() < 1e-9);
+    assert!((plain.log10_ratio[0].sd.unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(plain.log10_ratio[1].n, 2, "the 0 is left out of the mean");
+    assert_eq!(plain.ratio_underflow, [(16, 1)]);
+    assert_eq!(plain.beats_constant, [(4, 3, 3), (16, 0, 3)]);
+    assert_eq!(series[1].accuracy[1].n, 2);
+    assert_eq!(crate::constant_accuracy(&runs), [10.0]);
+    // One run per point: no sd.
+    let one = crate::depth_series(&runs[..1]);
+    assert_eq!(one[0].accuracy[0].n, 1);
+    assert_eq!(one[0].accuracy[0].sd, None);
+}
+
+/// A sweep's report opens with the depth figure: first among the plots, first in the page, with a
+/// caption naming the architectures that stay above the constant prediction; the depth table
+/// beside it counts the verdicts. Reports without an architecture at two depths have none.
+#[test]
+fn the_depth_figure_comes_first_in_a_sweep_report() {
+    let runs = depth_sweep_runs();
+    let names = plot_names(&runs);
+    assert_eq!(names[0], "depth");
+    assert_eq!(names.iter().filter(|n| *n == "depth").count(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(dir.path(), &runs).unwrap();
+    let html = String::from_utf8(read(&files.html)).unwrap();
+    let depth_at = html.find("data-plot=\"depth\"").expect("the depth figure");
+    let first_figure = html.find("<figure").unwrap();
+    assert!(
+        html[first_figure..].starts_with("<figure class=\"plot\" id=\"plot-depth\""),
+        "the first figure is not the depth figure"
+    );
+    for name in &names[1..] {
+        let at = html.find(&format!("data-plot=\"{name}\"")).unwrap();
+        assert!(depth_at < at, "{name} comes before the depth figure");
+    }
+    assert!(depth_at < html.find("id=\"overview\"").unwrap());
+    assert!(html.contains(
+        "here residual stays above it at every depth (beating it by more than three standard \
+         errors on the test split, as the verdicts require), while plain (depth 16) does not."
+    ));
+    assert!(html.contains("3/3 indistinguishable"), "verdicts counted");
+    assert!(html.contains("60.0 ± 10.0 % (n = 3)"), "accuracy pooled");
+    let svg = String::from_utf8(read(&dir.path().join("plots/depth.svg"))).unwrap();
+    for text in [
+        "constant prediction 10.0 %",
+        "plain",
+        "residual",
+        "n=2",
+        "each point: 3 runs",
+    ] {
+        assert!(svg.contains(text), "{text} missing from the depth figure");
+    }
+    // No depth figure: one depth, or runs without families at several depths.
+    let same_depth: Vec<RunData> = runs
+        .iter()
+        .filter(|r| r.summary.depth == 4)
+        .cloned()
+        .collect();
+    assert!(!plot_names(&same_depth).contains(&"depth".to_string()));
+    let unfamilied: Vec<RunData> = runs
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.family = None;
+            r
+        })
+        .collect();
+    assert!(!plot_names(&unfamilied).contains(&"depth".to_string()));
+}

@@ -190,6 +190,65 @@ fn report_opens_in_headless_chromium() {
     println!("screenshot: {} ({len} bytes)", shot.display());
 }
 
+/// A sweep over depth (two architectures at depths 4 and 16, two seeds each) opens in Chromium
+/// with the depth figure as the page's first figure, before the other plots and the overview.
+#[test]
+fn a_sweep_report_opens_with_the_depth_figure_in_chromium() {
+    let mut runs: Vec<RunData> = Vec::new();
+    for (family, depth, accuracy) in [
+        ("plain", 4, 0.6),
+        ("plain", 16, 0.1),
+        ("residual", 4, 0.9),
+        ("residual", 16, 0.92),
+    ] {
+        for seed in 0..2u64 {
+            let mut run = common::vanishing_run();
+            run.summary.name = format!("{family}-{depth}_seed-{seed}");
+            run.summary.depth = depth;
+            run.summary.seeds.init = seed;
+            run.summary.finals.real.test_accuracy =
+                Some(gradscope_record::Real(accuracy + 0.01 * seed as f64));
+            run.dir = format!("runs/{}", run.summary.name).into();
+            run.family = Some(family.to_string());
+            runs.push(run);
+        }
+    }
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-sweep-report");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let files = write_report(&out_dir, &runs).unwrap();
+    assert_eq!(plot_names(&runs)[0], "depth");
+    let Some(chromium) = find_chromium() else {
+        println!("skipped: no chromium on PATH (install Debian's chromium)");
+        return;
+    };
+    let url = format!("file://{}", files.html.canonicalize().unwrap().display());
+    let profile = tempfile::tempdir().unwrap();
+    let mut args = common_args(profile.path());
+    args.push("--dump-dom".into());
+    args.push(url);
+    let dom = run(&chromium, &args);
+    assert!(
+        dom.success,
+        "chromium --dump-dom: {}\n{}",
+        dom.status,
+        tail(&dom.stderr)
+    );
+    let first = dom.stdout.find("<figure").expect("figures in the DOM");
+    assert!(
+        dom.stdout[first..].starts_with("<figure class=\"plot\" id=\"plot-depth\""),
+        "the first figure is not the depth figure: {}",
+        &dom.stdout[first..(first + 120).min(dom.stdout.len())]
+    );
+    assert!(first < dom.stdout.find("id=\"overview\"").unwrap());
+    assert_eq!(dom.stdout.matches("data-plot=\"depth\"").count(), 1);
+    let errors = console_messages(&dom.stderr);
+    assert!(
+        errors.is_empty(),
+        "console messages:\n{}",
+        errors.join("\n")
+    );
+}
+
 /// The last lines of a log, for failure messages.
 fn tail(log: &str) -> String {
     let lines: Vec<&str> = log.lines().collect();

@@ -170,8 +170,7 @@ impl Bench {
     /// Builds the model and the batch pool of `cell` on `backend` (seeded, deterministic).
     pub fn new(cell: Cell, backend: BackendKind) -> Self {
         let device = backend.autodiff_device();
-        device.seed(0);
-        let model = ModelSpec::Mlp(model_config(&cell)).init(&device);
+        let model = ModelSpec::Mlp(model_config(&cell)).init_seeded(0, &device);
         let pool = teacher_pool(cell.width, cell.batch, &device);
         let options = match cell.mode {
             BenchMode::Full => RecordOptions {

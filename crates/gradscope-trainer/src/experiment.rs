@@ -10,15 +10,21 @@
 //! statistics are treated identically in both runs: every training-mode forward of either run
 //! folds its batch statistics into that run's own running averages (momentum 0.1), so both runs
 //! evaluate with averages over the same batches. Diagnostic probes never update them.
+//!
+//! # The head-only control
+//! With `train.head_only`, a third arm starts from the same weights and sees the same batches,
+//! but only its output head is updated (its own optimiser, the same settings and learning rate;
+//! the layers below get no gradient at all). A net whose gradients vanish before they reach the
+//! hidden layers is, in effect, this arm: comparing the real run with it on the test split says
+//! whether the layers below the head contributed anything (see [`crate::signal::head_only_control`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Device;
+use burn::tensor::{Device, Gradients, Tensor};
 use gradscope_config::{ConfigError, Experiment, OptimKind, config_hash, to_toml};
 use gradscope_data::{Dataset, Targets, Task};
 use gradscope_diagnostics::{
@@ -67,22 +73,76 @@ pub struct RunOutcome {
     pub out_dir: PathBuf,
 }
 
-/// One of the two runs.
-struct Arm {
-    model: AnyNet,
+/// What the engine knows about a network beyond the [`Network`] trait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFacts {
+    /// One line for the console, `summary.json` and the report.
+    pub description: String,
+    /// The built-in model it is, if it is one: the diagnosis then names config keys in its
+    /// remedies, and the theory predicts its backward signal at initialisation.
+    pub spec: Option<ModelSpec>,
+}
+
+impl ModelFacts {
+    /// A built-in model.
+    pub fn builtin(spec: &ModelSpec) -> Self {
+        Self {
+            description: describe_model(spec),
+            spec: Some(*spec),
+        }
+    }
+
+    /// Any other network, described in one line.
+    pub fn custom(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            spec: None,
+        }
+    }
+}
+
+/// One of the arms (real run, baseline, head-only control).
+struct Arm<N> {
+    model: N,
     recorder: Recorder,
     records: Vec<StepRecord>,
     losses: Vec<f64>,
 }
 
-impl Arm {
-    fn new(model: AnyNet) -> Self {
+impl<N> Arm<N> {
+    fn new(model: N) -> Self {
         Self {
             model,
             recorder: Recorder::new(RecordOptions::default()),
             records: Vec::new(),
             losses: Vec::new(),
         }
+    }
+}
+
+/// The live TensorBoard writer and how many records of each arm it has written.
+struct LiveSink {
+    writer: gradscope_report::LiveTensorboard,
+    real: usize,
+    baseline: usize,
+}
+
+impl LiveSink {
+    /// Appends the records not yet written, real then baseline (each arm has its own file).
+    fn append(
+        &mut self,
+        real: &[StepRecord],
+        baseline: &[StepRecord],
+    ) -> std::result::Result<(), gradscope_report::ReportError> {
+        for r in &real[self.real..] {
+            self.writer.append(r)?;
+        }
+        self.real = real.len();
+        for r in &baseline[self.baseline..] {
+            self.writer.append(r)?;
+        }
+        self.baseline = baseline.len();
+        Ok(())
     }
 }
 
@@ -98,7 +158,7 @@ fn read(t: burn::tensor::Tensor<1>) -> f64 {
     t.into_scalar::<f32>() as f64 + 0.0
 }
 
-fn evaluate(model: &AnyNet, sets: &EvalSets, loss: Loss) -> EvalResult {
+fn evaluate<N: Network>(model: &N, sets: &EvalSets, loss: Loss) -> EvalResult {
     let m = model.valid();
     let eval_one = |b: &Batch, per_sample: bool| {
         let out = Network::forward(&m, b.x.clone(), &ForwardCtx::EVAL);
@@ -290,8 +350,7 @@ pub fn prepare(exp: &Experiment) -> Result<(Dataset, ModelSpec, Loss)> {
 
 /// Builds the model with the experiment's seed: every call gives bit-identical weights.
 pub fn build_model(spec: &ModelSpec, seed: u64, device: &Device) -> AnyNet {
-    device.seed(seed);
-    spec.init(device)
+    spec.init_seeded(seed, device)
 }
 
 fn progress_bar(steps: usize, show: bool) -> ProgressBar {
@@ -331,17 +390,54 @@ pub fn workload(exp: &Experiment, data: &Dataset, spec: &ModelSpec, arms: usize)
 /// folder is locked and proven writable ([`RunFolder`]); the run is written into a staging folder
 /// and swapped into place at the end, so the folder holds either the previous run or this one.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome> {
-    let started = Instant::now();
     let (data, spec, loss) = prepare(exp)?;
-    let depth = spec.depth();
     let baseline_on = exp.train.baseline && !opts.no_baseline;
     crate::memory::check(
         &format!("{} ({})", exp.name, describe_model(&spec)),
-        &workload(exp, &data, &spec, 1 + usize::from(baseline_on)),
+        &workload(
+            exp,
+            &data,
+            &spec,
+            1 + usize::from(baseline_on) + usize::from(exp.train.head_only),
+        ),
         opts.max_memory,
     )?;
+    let facts = ModelFacts::builtin(&spec);
+    train(
+        exp,
+        &data,
+        loss,
+        &facts,
+        |d| build_model(&spec, exp.seed, d),
+        opts,
+    )
+}
+
+/// Trains any [`Network`] the way `gradscope run` trains a built-in one: the real run beside its
+/// learning-rate-zero baseline (and the head-only control when `exp.train.head_only`), on the
+/// batches of `data`, recorded, judged, diagnosed and written to `opts.out_dir` with its report.
+///
+/// `build` makes the network on a device and is called once per arm: every call must give the
+/// same weights, which is what drawing them under [`gradscope_model::with_seed`] does. The
+/// experiment's `[model]` section is not used (`facts` describes the network); everything else
+/// in it is (data seed, optimiser, steps, recording, thresholds, backend).
+pub fn train<N, F>(
+    exp: &Experiment,
+    data: &Dataset,
+    loss: Loss,
+    facts: &ModelFacts,
+    build: F,
+    opts: &RunOptions,
+) -> Result<RunOutcome>
+where
+    N: Network + Clone,
+    F: Fn(&Device) -> N,
+{
+    let started = Instant::now();
+    let baseline_on = exp.train.baseline && !opts.no_baseline;
+    let head_only_on = exp.train.head_only;
     let folder = RunFolder::open(&opts.out_dir)?;
-    info!(name = %exp.name, dataset = %data.description, model = %describe_model(&spec), "run started");
+    info!(name = %exp.name, dataset = %data.description, model = %facts.description, "run started");
 
     let device = exp.backend.autodiff_device();
     let eval_device = exp.backend.device();
@@ -352,13 +448,42 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         .map(|&v| (v as f64) * (v as f64))
         .sum::<f64>()
         / data.train.x.len().max(1) as f64;
-    let mut real = Arm::new(build_model(&spec, exp.seed, &device));
-    let mut base = baseline_on.then(|| Arm::new(build_model(&spec, exp.seed, &device)));
+    let build = |d: &Device| gradscope_model::leaf_params(build(d));
+    let mut real = Arm::new(build(&device));
+    let mut base = baseline_on.then(|| Arm::new(build(&device)));
+    let mut head = head_only_on.then(|| Arm::new(build(&device)));
+    let depth = real.model.num_layers();
+    let layer_names: Vec<String> = (1..=depth).map(|l| real.model.layer_name(l)).collect();
     let mut optimizer = Optimizer::new(&exp.optim);
-    let sets = EvalSets::new(&data, &eval_device);
+    let mut head_optimizer = Optimizer::new(&exp.optim);
+    let sets = EvalSets::new(data, &eval_device);
     let mut sampler =
         gradscope_data::BatchSampler::new(data.train.n, exp.train.batch_size, exp.data_seed);
-    let names = |l: usize| spec.layer_name(l);
+    let names = |l: usize| {
+        layer_names
+            .get(l.wrapping_sub(1))
+            .cloned()
+            .unwrap_or_else(|| format!("layer {l}"))
+    };
+
+    // Live TensorBoard: every record is appended to its arm's event file as soon as it is final
+    // (after the step's evaluation), in the staging folder, which becomes the run folder.
+    let mut live = opts.tensorboard.then(|| {
+        let parent = opts
+            .out_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        info!(
+            "TensorBoard follows the run with: tensorboard --logdir {}",
+            parent.display()
+        );
+        LiveSink {
+            writer: gradscope_report::LiveTensorboard::new(folder.staging()),
+            real: 0,
+            baseline: 0,
+        }
+    });
 
     let steps = exp.train.steps;
     let bar = progress_bar(steps, opts.progress);
@@ -393,7 +518,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
                 let m = arm
                     .recorder
                     .after_backward(&arm.model, &tap, &l, &grads)
-                    .finish::<AnyNet>(None);
+                    .finish::<N>(None);
                 let mut r = m.to_record(RunKind::Baseline, step as u64, 0.0, false);
                 r.nonfinite = locate(step as u64, &m, names);
                 arm.records.push(r);
@@ -402,6 +527,22 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
                 let out = Network::forward(&arm.model, b.x.clone(), &ForwardCtx::TRAIN);
                 read(loss.compute(out, &b.target))
             };
+            arm.losses.push(value);
+        }
+
+        // The head-only control: same batch, only the output head steps. Its loss is all it
+        // records; a non-finite loss stops its updates (the arm keeps its last weights).
+        if let Some(arm) = head.as_mut() {
+            let model = arm.model.clone();
+            let out = Network::forward(&model, b.x.clone(), &ForwardCtx::TRAIN);
+            let l = loss.compute(out, &b.target);
+            let value = read(l.clone());
+            if value.is_finite() {
+                let mut grads = l.backward();
+                let (mut gp, norm_sq) = head_gradients(&model, &mut grads);
+                head_optimizer.clip(&mut gp, &model, norm_sq);
+                arm.model = head_optimizer.step(lr, model, gp);
+            }
             arm.losses.push(value);
         }
 
@@ -474,6 +615,13 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
             }
             last_eval = Some((r, bl));
         }
+        if let Some(sink) = live.as_mut() {
+            let base_records = base.as_ref().map_or(&[][..], |a| a.records.as_slice());
+            if let Err(e) = sink.append(&real.records, base_records) {
+                warn!("live TensorBoard stopped ({e}); the event files are written at the end");
+                live = None;
+            }
+        }
         bar.set_message(match base.as_ref().and_then(|a| a.losses.last()) {
             Some(bl) => format!("loss {value:.4} (baseline {bl:.4})"),
             None => format!("loss {value:.4}"),
@@ -503,7 +651,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
             (r, b)
         }
     };
-    let chance = chance_scores(&data);
+    let chance = chance_scores(data);
     let versus = (!real_eval.per_sample.is_empty() && real_eval.per_sample.len() == chance.len())
         .then(|| match data.task {
             Task::Classification { .. } => {
@@ -520,18 +668,46 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
             versus.clone(),
         )
     });
+    let head_only = head.as_ref().map(|arm| {
+        let e = evaluate(&arm.model, &sets, loss);
+        let higher_is_better = matches!(data.task, Task::Classification { .. });
+        let metric = if higher_is_better { "accuracy" } else { "mse" };
+        crate::signal::head_only_control(
+            metric,
+            &real_eval.per_sample,
+            &e.per_sample,
+            higher_is_better,
+            e.metrics,
+        )
+    });
+    let signal = signal.map(|mut s| {
+        if let Some(arm) = head.as_ref() {
+            crate::signal::attach_head_only(&mut s, &arm.losses);
+        }
+        s
+    });
     let ctx = DiagnosisContext {
-        model: spec,
+        model: facts.spec,
         lr: exp.optim.lr,
         clipping: exp.optim.clipping(),
     };
     let diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
     let (verdict, verdict_reason) =
         judge(signal.as_ref(), first_nonfinite.as_ref(), &diagnosis, exp).unzip();
+    // The control's finding closes the verdict's reason, so every place that shows the reason
+    // (console, report, loss-plot caption) says it.
+    let verdict_reason = match (verdict_reason, &head_only) {
+        (Some(why), Some(h)) if verdict != Some(Verdict::Diverged) => {
+            Some(format!("{why}; {}", h.reason))
+        }
+        (why, _) => why,
+    };
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary {
         schema_version: crate::output::SUMMARY_SCHEMA_VERSION,
-        theory: theory_at_init(&spec, &real.records, input_mean_square),
+        theory: facts
+            .spec
+            .and_then(|spec| theory_at_init(&spec, &real.records, input_mean_square)),
         depth,
         name: exp.name.clone(),
         config_hash: config_hash(&exp.raw),
@@ -539,8 +715,9 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         interrupted: status == Status::Interrupted,
         verdict,
         verdict_reason,
-        constant_loss: constant_loss(&data, loss).map(Real),
+        constant_loss: constant_loss(data, loss).map(Real),
         learning_signal: signal,
+        head_only,
         diagnosis,
         first_nonfinite,
         finals: Finals {
@@ -558,12 +735,13 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         device: exp.backend.name().to_string(),
         dataset: data.description.clone(),
         loss: loss.name().to_string(),
-        model: describe_model(&spec),
+        model: facts.description.clone(),
         versions: versions(),
     };
     write_run(
         exp,
         opts,
+        live.is_some(),
         folder.staging(),
         &real.records,
         base.as_ref().map(|a| a.records.as_slice()),
@@ -574,6 +752,18 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         summary,
         out_dir: opts.out_dir.clone(),
     })
+}
+
+/// The gradients of the output head alone ([`Network::head_params`]; every other parameter's are
+/// dropped, so the optimiser leaves those parameters exactly as they are), with their squared
+/// global norm for clipping.
+fn head_gradients<N: Network>(
+    model: &N,
+    grads: &mut Gradients,
+) -> (GradientsParams, Option<Tensor<1>>) {
+    let mut gp = GradientsParams::from_params(grads, model, &model.head_params());
+    let norm_sq = gradscope_diagnostics::grads_norm_sq(&mut gp, model);
+    (gp, norm_sq)
 }
 
 /// The verdict and its reason: `diverged` when a non-finite value ended the run, or when the loss
@@ -655,12 +845,14 @@ fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
 fn write_run(
     exp: &Experiment,
     opts: &RunOptions,
+    tensorboard_written: bool,
     dir: &Path,
     real: &[StepRecord],
     baseline: Option<&[StepRecord]>,
     summary: &Summary,
 ) -> Result<()> {
-    write_atomic(&dir.join("config.toml"), to_toml(&exp.raw).as_bytes())?;
+    use crate::output::run_folder::{CONFIG, METRICS_CSV, METRICS_JSONL, SUMMARY};
+    write_atomic(&dir.join(CONFIG), to_toml(&exp.raw).as_bytes())?;
     // Interleave by step: the real record, then the baseline's.
     let mut all: Vec<&StepRecord> = Vec::with_capacity(real.len() * 2);
     let mut b = baseline.unwrap_or(&[]).iter().peekable();
@@ -679,14 +871,13 @@ fn write_run(
         jsonl.push_str(&r.to_json_line());
         jsonl.push('\n');
     }
-    write_atomic(&dir.join("metrics.jsonl"), jsonl.as_bytes())?;
+    write_atomic(&dir.join(METRICS_JSONL), jsonl.as_bytes())?;
     let owned: Vec<StepRecord> = all.into_iter().cloned().collect();
     let mut csv = Vec::new();
-    write_long_csv(&mut csv, &exp.name, &owned)
-        .map_err(|e| Error::io(dir.join("metrics.csv"), e))?;
-    write_atomic(&dir.join("metrics.csv"), &csv)?;
-    write_atomic(&dir.join("summary.json"), summary.to_json().as_bytes())?;
-    if opts.tensorboard {
+    write_long_csv(&mut csv, &exp.name, &owned).map_err(|e| Error::io(dir.join(METRICS_CSV), e))?;
+    write_atomic(&dir.join(METRICS_CSV), &csv)?;
+    write_atomic(&dir.join(SUMMARY), summary.to_json().as_bytes())?;
+    if opts.tensorboard && !tensorboard_written {
         gradscope_report::write_tensorboard(dir, &owned)?;
     }
     if opts.report {

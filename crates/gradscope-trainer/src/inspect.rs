@@ -198,7 +198,7 @@ pub fn inspect(
         .map(|l| l.predicted_activation_grad_norm.map(Real::get))
         .collect();
     let ctx = DiagnosisContext {
-        model: spec,
+        model: Some(spec),
         lr: 0.0,
         clipping: exp.optim.clipping(),
     };

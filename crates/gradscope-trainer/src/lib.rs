@@ -26,4 +26,4 @@ pub mod signal;
 pub mod sweep;
 
 pub use error::{Error, Result, exit_code};
-pub use experiment::{RunOptions, RunOutcome, run_experiment};
+pub use experiment::{ModelFacts, RunOptions, RunOutcome, run_experiment, train};

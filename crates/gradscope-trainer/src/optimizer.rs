@@ -1,6 +1,7 @@
 //! Building burn's optimisers from the config, with PyTorch's conventions where burn's defaults
 //! differ (SGD momentum dampening 0, Adam ε as configured), and the clipping burn does not have.
 
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -8,7 +9,6 @@ use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, Sgd
 use burn::tensor::Tensor;
 use gradscope_config::{OptimKind, OptimSettings};
 use gradscope_diagnostics::{clip_by_global_norm, clip_by_value};
-use gradscope_model::AnyNet;
 
 /// The optimiser of a run, with its clipping.
 pub struct Optimizer {
@@ -57,10 +57,10 @@ impl Optimizer {
 
     /// Applies global-norm and value clipping to `grads` (in that order, as PyTorch users
     /// usually do). `grad_norm_sq` is the global squared norm before clipping, on the device.
-    pub fn clip(
+    pub fn clip<M: Module>(
         &self,
         grads: &mut GradientsParams,
-        model: &AnyNet,
+        model: &M,
         grad_norm_sq: Option<Tensor<1>>,
     ) {
         if let (Some(max), Some(norm_sq)) = (self.settings.clip_norm, grad_norm_sq) {
@@ -72,7 +72,7 @@ impl Optimizer {
     }
 
     /// One optimiser step at learning rate `lr`.
-    pub fn step(&mut self, lr: f64, model: AnyNet, grads: GradientsParams) -> AnyNet {
+    pub fn step<M: Module>(&mut self, lr: f64, model: M, grads: GradientsParams) -> M {
         self.inner.step(lr, model, grads)
     }
 }

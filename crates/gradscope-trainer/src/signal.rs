@@ -29,7 +29,9 @@
 
 use gradscope_diagnostics::Real;
 
-pub use gradscope_record::{LearningSignal, SignalPoint, Verdict, VersusChance};
+pub use gradscope_record::{
+    FinalMetrics, HeadOnlyControl, LearningSignal, SignalPoint, Verdict, VersusChance,
+};
 
 /// Compares per-sample scores of the model against those of the constant predictor
 /// (`higher_is_better` for accuracy, not for squared error): the mean paired difference in
@@ -154,9 +156,64 @@ fn trace(real: &[f64], baseline: &[f64], window: usize, first: Option<u64>) -> V
                 real_mean: Real(r),
                 baseline_mean: Real(b),
                 baseline_sd: Real(s),
+                head_only_mean: None,
             })
         })
         .collect()
+}
+
+/// Adds the head-only arm's windowed mean loss to every point of the trace, over the same
+/// window as the point's other means, so the loss plot draws the three arms alike.
+pub fn attach_head_only(signal: &mut LearningSignal, head_only: &[f64]) {
+    let window = signal.window;
+    for p in &mut signal.trace {
+        let t = p.step as usize;
+        if t < head_only.len() {
+            let start = (t + 1).saturating_sub(window);
+            p.head_only_mean = Some(Real(mean(&head_only[start..=t])));
+        }
+    }
+}
+
+/// The head-only control: the real run against the arm in which only the output head learned,
+/// per sample on the test split (`higher_is_better` for accuracy). The layers below the head
+/// contributed when the real run is better by more than three standard errors of the paired
+/// difference, the same test as the one against the constant prediction.
+pub fn head_only_control(
+    metric: &str,
+    real: &[f64],
+    head_only: &[f64],
+    higher_is_better: bool,
+    finals: FinalMetrics,
+) -> HeadOnlyControl {
+    let c = versus_chance(metric, real, head_only, higher_is_better);
+    let value = |x: f64| {
+        if metric == "accuracy" {
+            format!("{:.1} %", 100.0 * x)
+        } else {
+            short(x)
+        }
+    };
+    let numbers = format!(
+        "test {metric} {} against {} when only the output head learns ({} standard errors)",
+        value(c.model.get()),
+        value(c.chance.get()),
+        short(c.standard_errors.get())
+    );
+    let reason = if c.beats_chance {
+        format!("the layers below the head contributed: {numbers}")
+    } else {
+        format!("the layers below the head did not contribute: {numbers}")
+    };
+    HeadOnlyControl {
+        finals,
+        metric: metric.to_string(),
+        real: c.model,
+        head_only: c.chance,
+        standard_errors: c.standard_errors,
+        layers_contributed: c.beats_chance,
+        reason,
+    }
 }
 
 /// A number for a sentence: 3 significant figures, and beyond ±1000 only its side.
@@ -234,6 +291,62 @@ mod tests {
                 ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
             })
             .collect()
+    }
+
+    fn finals() -> FinalMetrics {
+        FinalMetrics {
+            train_loss: Real(1.0),
+            test_loss: Real(1.0),
+            test_accuracy: None,
+            train_accuracy: None,
+        }
+    }
+
+    /// 100 test rows; the real run is right on 60, the head-only arm on 30 (its hits a subset):
+    /// the paired difference is 0.3 with sd √(0.3·0.7·100/99) ≈ 0.46, so 0.3/(0.46/10) ≈ 6.5
+    /// standard errors: contributed. Equal hits: 0 standard errors, not contributed.
+    #[test]
+    fn head_only_control_counts_standard_errors() {
+        let real: Vec<f64> = (0..100).map(|i| f64::from(i < 60)).collect();
+        let head: Vec<f64> = (0..100).map(|i| f64::from(i < 30)).collect();
+        let c = head_only_control("accuracy", &real, &head, true, finals());
+        assert!(c.layers_contributed);
+        let want = 0.3 / ((0.3f64 * 0.7 * 100.0 / 99.0).sqrt() / 10.0);
+        assert!((c.standard_errors.get() - want).abs() < 1e-9, "{:?}", c);
+        assert!(
+            c.reason.starts_with(
+                "the layers below the head contributed: test accuracy 60.0 % against 30.0 %"
+            ),
+            "{}",
+            c.reason
+        );
+        let same = head_only_control("accuracy", &real, &real, true, finals());
+        assert!(!same.layers_contributed);
+        assert!(
+            same.reason
+                .starts_with("the layers below the head did not contribute")
+        );
+        // Lower is better for squared errors: a real run with smaller errors contributed.
+        let se_real = vec![0.1; 50];
+        let se_head: Vec<f64> = (0..50).map(|i| 1.0 + 0.01 * i as f64).collect();
+        assert!(head_only_control("mse", &se_real, &se_head, false, finals()).layers_contributed);
+        assert!(!head_only_control("mse", &se_head, &se_real, false, finals()).layers_contributed);
+    }
+
+    /// The head-only mean at each trace point is the mean over that point's window.
+    #[test]
+    fn head_only_means_use_the_trace_windows() {
+        let e = noise(100);
+        let base: Vec<f64> = e.iter().map(|x| 2.0 + 0.1 * x).collect();
+        let head: Vec<f64> = (0..100).map(|t| t as f64).collect();
+        let mut s = learning_signal(&base, &base, 10, 3.0, None);
+        attach_head_only(&mut s, &head);
+        for p in &s.trace {
+            let t = p.step as f64;
+            let start = (t - 9.0).max(0.0);
+            let want = (start + t) / 2.0;
+            assert_eq!(p.head_only_mean, Some(Real(want)), "step {t}");
+        }
     }
 
     #[test]

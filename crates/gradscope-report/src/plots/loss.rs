@@ -4,7 +4,9 @@
 //! window, so the bold line is below the band exactly where z exceeds the threshold. The raw
 //! per-step loss is drawn thin, the best constant prediction's loss (where a net that learns only
 //! its output bias plateaus) as a dotted line, the step the run left the band for good and the
-//! first non-finite value as markers. Summaries without a trace (written before it existed) get
+//! first non-finite value as markers. With a head-only control (only the output head learns), its
+//! loss over the same window is drawn too: a real run on top of it learned nothing below the head.
+//! Summaries without a trace (written before it existed) get
 //! the older band, mean ± sd over the recorded steps.
 
 use plotters::coord::Shift;
@@ -25,6 +27,22 @@ const BASELINE: RGBColor = RGBColor(90, 98, 110);
 const OUTSIDE: RGBColor = RGBColor(25, 135, 84);
 /// Colour of the constant prediction's loss.
 const CONSTANT: RGBColor = RGBColor(136, 84, 168);
+/// Colour of the head-only control.
+const HEAD_ONLY: RGBColor = RGBColor(214, 120, 20);
+
+/// The head-only control's windowed mean loss at the trace's steps (empty without one).
+pub(crate) fn head_only_series(summary: &gradscope_record::Summary) -> Vec<(f64, f64)> {
+    summary
+        .learning_signal
+        .as_ref()
+        .map(|s| {
+            s.trace
+                .iter()
+                .filter_map(|p| p.head_only_mean.map(|m| (p.step as f64, m.get())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// The band to draw: (step, lower, centre, upper), and the real run's windowed mean.
 type Band = (Vec<(f64, f64, f64, f64)>, Vec<(f64, f64)>);
@@ -114,6 +132,8 @@ where
         y_values.extend(band.iter().filter_map(|b| ty(b.1)));
     }
     y_values.extend(constant.and_then(ty));
+    let head_only = head_only_series(summary);
+    y_values.extend(head_only.iter().filter_map(|p| ty(p.1)));
     let y_range = min_max(y_values.iter().copied()).map(|(lo, hi)| {
         if log {
             log_range(lo, hi)
@@ -259,6 +279,18 @@ where
         for seg in segments(real_mean.iter().map(|(x, y)| (*x, ty(*y)))) {
             draw_line(&mut chart, &seg, run.color, LineKind::Solid, 3)?;
         }
+    }
+    // Drawn over the real run, dashed, so that where the two coincide (nothing below the head
+    // learned) both stay visible.
+    if !head_only.is_empty() {
+        for seg in segments(head_only.iter().map(|(x, y)| (*x, ty(*y)))) {
+            draw_line(&mut chart, &seg, HEAD_ONLY, LineKind::Dashed, 2)?;
+        }
+        legend.push(LegendEntry::new(
+            format!("head-only control (only the output head learns), mean over {window} steps"),
+            HEAD_ONLY,
+            LineKind::Dashed,
+        ));
     }
     let nonfinite: Vec<f64> = real_pts
         .iter()

@@ -1,6 +1,7 @@
 //! The plots: which ones a report has, and drawing each as SVG text or a PNG file.
 
 mod activations;
+pub(crate) mod depth;
 mod grad_vs_layer;
 mod heatmap;
 mod loss;
@@ -80,6 +81,8 @@ impl<'a> RunPlot<'a> {
 /// The kind of a plot (with the index of its run for per-run plots).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PlotKind {
+    /// Test accuracy and first-to-last gradient ratio against depth, one line per architecture.
+    Depth,
     /// ‖∂L/∂h_l‖ against layer, every run.
     GradVsLayer,
     /// Running product of spectral norms, every run.
@@ -105,8 +108,6 @@ pub(crate) struct PlotSpec {
     pub size: (u32, u32),
 }
 
-/// The plots of a report over `runs`: the two multi-run plots, then per run its heatmap, loss
-/// and activations.
 /// The loss plot's caption: how to read it, and the verdict with its reason.
 fn loss_caption(run: &RunPlot<'_>) -> String {
     let s = &run.data.summary;
@@ -121,8 +122,20 @@ fn loss_caption(run: &RunPlot<'_>) -> String {
     }
 }
 
+/// The plots of a report over `runs`: the depth figure where some architecture was run at two
+/// depths or more (a sweep over depth), the two other multi-run plots, then per run its
+/// heatmap, loss and activations.
 pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
-    let mut out = vec![
+    let mut out = Vec::new();
+    if depth::applies(runs) {
+        out.push(PlotSpec {
+            name: "depth".into(),
+            kind: PlotKind::Depth,
+            caption: depth::caption(runs),
+            size: (1240, 520),
+        });
+    }
+    out.extend([
         PlotSpec {
             name: "grad_vs_layer".into(),
             kind: PlotKind::GradVsLayer,
@@ -148,7 +161,7 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
             ),
             size: (1100, 520),
         },
-    ];
+    ]);
     for (i, run) in runs.iter().enumerate() {
         out.push(PlotSpec {
             name: format!("heatmap_{}", run.stem),
@@ -199,6 +212,7 @@ impl PlotSpec {
     {
         root.fill(&WHITE)?;
         match self.kind {
+            PlotKind::Depth => depth::draw(root, runs)?,
             PlotKind::GradVsLayer => grad_vs_layer::draw(root, runs)?,
             PlotKind::WeightProduct => weight_product::draw(root, runs)?,
             PlotKind::Heatmap(i) => heatmap::draw(root, &runs[i])?,

@@ -44,6 +44,7 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
             }),
             trace: Vec::new(),
         }),
+        head_only: None,
         diagnosis: Diagnosis {
             kind,
             evidence: Evidence {
@@ -55,6 +56,9 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
                 first_nonfinite: None,
                 max_saturated_fraction: Some(Real(0.8)),
                 max_dead_fraction: Some(Real(0.0)),
+                worst: None,
+                dead_units: None,
+                saturated_units: None,
                 phases: vec![Phase {
                     from_step: 0,
                     to_step: 59,

@@ -24,6 +24,31 @@ struct RawSweep {
     axes: toml::Table,
     #[serde(default)]
     zip: toml::Table,
+    /// Runs of every configuration, with model seeds `seed`, `seed + 1`, … (any TOML value here,
+    /// checked by `repeats()`, so that a bad one gets a message naming the key).
+    repeats: Option<toml::Value>,
+}
+
+/// The most repeats a sweep file may ask for.
+pub const MAX_REPEATS: i64 = 100;
+
+/// The axis key of the model seed: the key that `repeats = N` varies, and the key whose values
+/// tell repeats of one configuration apart.
+pub const SEED_KEY: &str = "seed";
+
+/// `repeats = N`, checked: a whole number from 1 to [`MAX_REPEATS`] (1 when absent).
+fn repeats(path: &Path, value: Option<&toml::Value>) -> Result<usize> {
+    let Some(v) = value else { return Ok(1) };
+    match v.as_integer() {
+        Some(n) if (1..=MAX_REPEATS).contains(&n) => Ok(n as usize),
+        _ => Err(sweep_err(
+            path,
+            format!(
+                "repeats = {v}: expected a whole number from 1 to {MAX_REPEATS} (how many times \
+                 each configuration runs, with model seeds seed, seed + 1, …)"
+            ),
+        )),
+    }
 }
 
 /// An expanded sweep.
@@ -207,6 +232,39 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
             .collect();
         axes.push((keys, combos));
     }
+    // Repeats: one more axis, last (so that a configuration's repeats are neighbours in grid
+    // order), over the model seed only: the data, its split and batch order stay the same.
+    let repeats = repeats(path, raw.repeats.as_ref())?;
+    if repeats > 1 {
+        if raw.axes.contains_key(SEED_KEY) || raw.zip.contains_key(SEED_KEY) {
+            return Err(sweep_err(
+                path,
+                format!(
+                    "repeats = {repeats} and a \"{SEED_KEY}\" axis both vary the model seed: give \
+                     one (repeats = N runs seeds seed, seed + 1, …, seed + N - 1)"
+                ),
+            ));
+        }
+        let first = base.seed;
+        let last = first
+            .checked_add(repeats as u64 - 1)
+            .filter(|&s| s <= i64::MAX as u64)
+            .ok_or_else(|| {
+                sweep_err(
+                    path,
+                    format!(
+                        "repeats = {repeats} from seed {first} goes past the largest seed ({})",
+                        i64::MAX
+                    ),
+                )
+            })?;
+        axes.push((
+            vec![SEED_KEY.to_string()],
+            (first..=last)
+                .map(|s| vec![toml::Value::Integer(s as i64)])
+                .collect(),
+        ));
+    }
     let keys: Vec<String> = axes.iter().flat_map(|(k, _)| k.clone()).collect();
 
     // The grid, last axis fastest.
@@ -250,13 +308,16 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
     Ok(Sweep { name, keys, runs })
 }
 
-/// A readable, file-safe run name from its axis values: `depth-16_norm-layer_residual-true`.
+/// A readable, file-safe run name from its axis values: `depth-16_norm-layer_residual-true`, and
+/// the model seed last where it varies: `depth-16_norm-layer_residual-true_seed-2`.
 fn run_label(values: &BTreeMap<String, String>) -> Option<String> {
     if values.is_empty() {
         return None;
     }
     let label = values
         .iter()
+        .filter(|(k, _)| *k != SEED_KEY)
+        .chain(values.get_key_value(SEED_KEY))
         .map(|(k, v)| {
             let key = k.rsplit('.').next().unwrap_or(k);
             format!("{key}-{}", v.trim_matches('"'))
@@ -317,6 +378,94 @@ mod tests {
             load(&format!("name = \"ok-1.2\"\n{BASE}")).unwrap().name,
             "ok-1.2"
         );
+    }
+
+    /// The config key `key` of a run's config text.
+    fn config_value(cfg: &str, key: &str) -> toml::Value {
+        let t: toml::Table = toml::from_str(cfg).unwrap();
+        key.split('.')
+            .fold(toml::Value::Table(t), |v, k| v[k].clone())
+    }
+
+    /// `repeats = 3` runs every configuration three times, with model seeds seed, seed + 1,
+    /// seed + 2 (the data seed unchanged), as neighbours in grid order with distinct names and
+    /// ids; a `seed` axis expands exactly alike.
+    #[test]
+    fn repeats_run_each_configuration_with_successive_seeds() {
+        let s = load(&format!(
+            "repeats = 3\n{BASE}[set]\nseed = 7\n\"data.seed\" = 4\n[axes]\n\"model.depth\" = [1, 2]\n"
+        ))
+        .unwrap();
+        assert_eq!(s.keys, ["model.depth", "seed"]);
+        assert_eq!(s.runs.len(), 6);
+        let seeds: Vec<i64> = s
+            .runs
+            .iter()
+            .map(|(_, cfg)| config_value(cfg, "seed").as_integer().unwrap())
+            .collect();
+        assert_eq!(seeds, [7, 8, 9, 7, 8, 9]);
+        for (r, cfg) in &s.runs {
+            assert_eq!(config_value(cfg, "data.seed").as_integer(), Some(4));
+            assert_eq!(
+                r.values["seed"],
+                config_value(cfg, "seed").to_string(),
+                "{r:?}"
+            );
+        }
+        let names: Vec<String> = s
+            .runs
+            .iter()
+            .map(|(_, cfg)| config_value(cfg, "name").as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "depth-1_seed-7",
+                "depth-1_seed-8",
+                "depth-1_seed-9",
+                "depth-2_seed-7",
+                "depth-2_seed-8",
+                "depth-2_seed-9"
+            ]
+        );
+        let ids: std::collections::BTreeSet<&String> = s.runs.iter().map(|(r, _)| &r.id).collect();
+        assert_eq!(ids.len(), 6, "ids must differ");
+
+        // The same runs from a seed axis.
+        let axis = load(&format!(
+            "{BASE}[set]\n\"data.seed\" = 4\n[axes]\n\"model.depth\" = [1, 2]\nseed = [7, 8, 9]\n"
+        ))
+        .unwrap();
+        assert_eq!(axis.keys, s.keys);
+        assert_eq!(axis.runs, s.runs);
+
+        // repeats = 1 changes nothing.
+        let once = load(&format!("repeats = 1\n{BASE}")).unwrap();
+        assert_eq!(once.runs.len(), 1);
+        assert!(once.keys.is_empty());
+    }
+
+    #[test]
+    fn bad_repeats_are_refused_naming_the_key() {
+        for bad in ["0", "-2", "1.5", "\"3\"", "101", "true", "[2]"] {
+            let e = load(&format!("repeats = {bad}\n{BASE}")).unwrap_err();
+            assert!(matches!(e, Error::Sweep { .. }), "{bad}: {e}");
+            assert_eq!(e.exit_code(), crate::exit_code::CONFIG, "{bad}");
+            assert!(e.to_string().contains("repeats"), "{bad}: {e}");
+        }
+        // With a seed axis, repeats would vary the seed twice.
+        let e = load(&format!("repeats = 2\n{BASE}[axes]\nseed = [1, 2]\n")).unwrap_err();
+        assert!(
+            e.to_string().contains("repeats = 2") && e.to_string().contains("\"seed\""),
+            "{e}"
+        );
+        // Seeds past TOML's largest integer.
+        let e = load(&format!(
+            "repeats = 3\n{BASE}[set]\nseed = {}\n",
+            i64::MAX - 1
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("repeats = 3"), "{e}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use gradscope_record::{Status, Summary};
+use gradscope_record::{Summary, SummaryState, run_folder};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -119,25 +119,13 @@ pub fn run_state(out: &Path, run: &SweepRun) -> RunState {
 }
 
 fn read_state(out: &Path, run: &SweepRun) -> (RunState, Option<Summary>) {
-    let dir = run_dir(out, &run.id);
-    let summary = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .map(|t| Summary::from_json(&t, ""));
-    match summary {
-        Some(Ok(s)) => {
-            let finished = matches!(s.status, Status::Completed | Status::Nonfinite);
-            if !finished {
-                (RunState::Unfinished, None)
-            } else if s.config_hash != run.config_hash {
-                (RunState::Changed, None)
-            } else {
-                (RunState::Done, Some(s))
-            }
-        }
-        Some(Err(_)) => (RunState::Unfinished, None),
-        None if has_leftover(out, run) => (RunState::Unfinished, None),
-        None if other_finished_run(out, run) => (RunState::Changed, None),
-        None => (RunState::New, None),
+    match run_folder::summary_state(&run_dir(out, &run.id)) {
+        SummaryState::Finished(s) if s.config_hash != run.config_hash => (RunState::Changed, None),
+        SummaryState::Finished(s) => (RunState::Done, Some(*s)),
+        SummaryState::Unfinished => (RunState::Unfinished, None),
+        SummaryState::Missing if has_leftover(out, run) => (RunState::Unfinished, None),
+        SummaryState::Missing if other_finished_run(out, run) => (RunState::Changed, None),
+        SummaryState::Missing => (RunState::New, None),
     }
 }
 
@@ -153,7 +141,7 @@ fn other_finished_run(out: &Path, run: &SweepRun) -> bool {
     let prefix = format!("{:04}-", run.index);
     entries(&out.join("runs"))
         .filter(|n| n.starts_with(&prefix) && *n != run.id)
-        .any(|n| run_dir(out, &n).join("summary.json").is_file())
+        .any(|n| run_folder::has_summary(&run_dir(out, &n)))
 }
 
 fn entries(dir: &Path) -> impl Iterator<Item = String> {
