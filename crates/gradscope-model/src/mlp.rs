@@ -10,7 +10,8 @@ use crate::{Activation, DeepNet, ModelError};
 /// The largest depth the toolkit accepts (deeper nets are possible but not useful on a CPU).
 pub const MAX_DEPTH: usize = 1000;
 
-/// Configuration of a deep MLP, already checked (see [`MlpConfig::validate`]).
+/// Configuration of a deep MLP. Build it from a checked config, or call [`MlpConfig::validate`]
+/// before [`MlpConfig::init`]: `init` assumes the sizes are sane.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MlpConfig {
     /// Input dimension.

@@ -115,7 +115,7 @@ impl Loss {
 /// Train and test splits held on the device once (evaluation reuses them every time).
 #[derive(Debug, Clone)]
 pub struct EvalSets {
-    /// The training split (possibly a fixed subsample of it).
+    /// The whole training split.
     pub train: Batch,
     /// The test split.
     pub test: Batch,

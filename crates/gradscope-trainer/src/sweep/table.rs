@@ -376,7 +376,7 @@ fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
 /// axis values other than `model.depth` and `seed`), one column per depth, each cell the verdict
 /// and the test accuracy (or test loss). Where the sweep repeats configurations over seeds, a
 /// cell pools its repeats: the verdicts counted (`2/3 learning, 1/3 bias_only`) and the number
-/// as mean ± sd over them (see [`pivot_cell`]). `None` when the sweep has no `model.depth` axis.
+/// as mean ± sample sd over them. `None` when the sweep has no `model.depth` axis.
 pub fn pivot(out: &Path) -> Result<Option<String>> {
     let manifest = Manifest::read(out)?;
     if !manifest.keys.iter().any(|k| k == "model.depth") {
