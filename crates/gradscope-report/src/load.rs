@@ -31,12 +31,19 @@ pub struct RunData {
     /// so that the same architecture at several depths reads as one line family. `None` outside
     /// a comparison (set by the caller; [`load_run`] leaves it empty).
     pub family: Option<String>,
+    /// The name to show instead of the experiment's (a sweep's `plain · depth 4`, made from its
+    /// axis values, rather than the run's key `depth-4_norm-none_residual-false`). `None`: the
+    /// experiment's name.
+    pub label: Option<String>,
 }
 
 impl RunData {
-    /// The name shown for the run: the summary's experiment name, or the folder name when that
-    /// is empty.
+    /// The name shown for the run: its label, else the summary's experiment name, else the folder
+    /// name.
     pub fn display_name(&self) -> String {
+        if let Some(label) = self.label.as_ref().filter(|l| !l.trim().is_empty()) {
+            return label.clone();
+        }
         if !self.summary.name.trim().is_empty() {
             return self.summary.name.clone();
         }
@@ -78,6 +85,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, ReportError> {
         records,
         config_toml,
         family: None,
+        label: None,
     })
 }
 

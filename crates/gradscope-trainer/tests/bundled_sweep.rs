@@ -35,7 +35,11 @@ fn plain_vs_resnet_separates_by_depth_as_the_readme_says() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let printed = pivot(&String::from_utf8_lossy(&o.stdout));
-    assert_eq!(printed.len(), 6, "header and five architectures: {printed:#?}");
+    assert_eq!(
+        printed.len(),
+        6,
+        "header and five architectures: {printed:#?}"
+    );
     let row = |name: &str| {
         printed
             .iter()

@@ -185,6 +185,7 @@ pub fn vanishing_run() -> RunData {
         config_toml:
             "seed = 0\n\n[model]\ndepth = 12\nactivation = \"sigmoid\" # <b>not bold</b>\n".into(),
         family: None,
+        label: None,
     }
 }
 
@@ -243,6 +244,7 @@ pub fn exploding_run() -> RunData {
         records,
         config_toml: "[optim]\nlr = 2.0\n".into(),
         family: None,
+        label: None,
     }
 }
 
@@ -262,6 +264,7 @@ pub fn tiny_run() -> RunData {
         records: vec![record(RunKind::Real, 0, 1, 0.7, |_| 0.4)],
         config_toml: String::new(),
         family: None,
+        label: None,
     }
 }
 
@@ -276,6 +279,7 @@ pub fn empty_run() -> RunData {
         records: vec![],
         config_toml: "[train]\nsteps = 10\n".into(),
         family: None,
+        label: None,
     }
 }
 

@@ -372,6 +372,19 @@ fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
     }
 }
 
+/// A run's name in a report: its architecture, then every other axis value (`plain · depth 4`,
+/// `residual + layer norm · depth 64 · seed 2`).
+fn run_label(values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut label = architecture(values);
+    if let Some(d) = values.get("model.depth") {
+        label.push_str(&format!(" · depth {}", d.trim_matches('"')));
+    }
+    if let Some(s) = values.get(SEED_KEY) {
+        label.push_str(&format!(" · seed {}", s.trim_matches('"')));
+    }
+    label
+}
+
 /// The lesson at a glance, for the terminal when a sweep ends: one row per architecture (the
 /// axis values other than `model.depth` and `seed`), one column per depth, each cell the verdict
 /// and the test accuracy (or test loss). Where the sweep repeats configurations over seeds, a
@@ -510,6 +523,7 @@ pub fn report_runs(dir: &Path) -> Result<Vec<RunData>> {
         .into_iter()
         .map(|(r, _)| {
             gradscope_report::load_run(&run_dir(dir, &r.id)).map(|mut run| {
+                run.label = Some(run_label(&r.values));
                 run.family = Some(architecture(&r.values));
                 run
             })
