@@ -34,7 +34,7 @@ pub use checked::{
     Schedule, TrainSettings,
 };
 pub use defaults::DEFAULTS_TOML;
-pub use error::{ConfigError, Result};
+pub use error::{ConfigError, Result, closest};
 pub use load::{
     MAX_CONFIG_BYTES, Override, config_hash, load_config, parse_config, read_config_text,
     short_hash, to_toml,

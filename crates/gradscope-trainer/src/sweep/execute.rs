@@ -108,6 +108,7 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<SweepOutcome> {
         name: sweep.name.clone(),
         keys: sweep.keys.clone(),
         runs,
+        labels: sweep.labels.clone(),
     };
     manifest.write(out)?;
 

@@ -27,6 +27,10 @@ struct RawSweep {
     /// Runs of every configuration, with model seeds `seed`, `seed + 1`, … (any TOML value here,
     /// checked by `repeats()`, so that a bad one gets a message naming the key).
     repeats: Option<toml::Value>,
+    /// Names for the architectures, by the name gradscope gives them (`"residual + layer norm" =
+    /// "pre-LN ResNet"`), used in the table, the pivot and the report.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
 }
 
 /// The most repeats a sweep file may ask for.
@@ -60,6 +64,8 @@ pub struct Sweep {
     pub keys: Vec<String>,
     /// The runs in grid order, with their full configs (TOML text).
     pub runs: Vec<(SweepRun, String)>,
+    /// `[labels]`: a name for an architecture, by the name gradscope gives it.
+    pub labels: BTreeMap<String, String>,
 }
 
 fn sweep_err(path: &Path, message: impl Into<String>) -> Error {
@@ -113,6 +119,7 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
     let text = read_config_text(path)?;
     let raw: RawSweep =
         toml::from_str(&text).map_err(|e| sweep_err(path, e.message().trim().to_string()))?;
+    let raw_labels = raw.labels.clone();
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -305,7 +312,46 @@ pub fn load_sweep(path: &Path) -> Result<Sweep> {
         };
         runs.push((run, to_toml(&run_raw)));
     }
-    Ok(Sweep { name, keys, runs })
+    // Every label must name an architecture of this sweep, or it would silently do nothing.
+    let names: Vec<String> = {
+        let mut names = Vec::new();
+        for (r, _) in &runs {
+            let a = super::manifest::architecture(&r.values);
+            if !names.contains(&a) {
+                names.push(a);
+            }
+        }
+        names
+    };
+    for (key, label) in &raw_labels {
+        if !names.contains(key) {
+            let hint = gradscope_config::closest(key, names.iter().map(String::as_str))
+                .map_or(String::new(), |c| format!(" Did you mean \"{c}\"?"));
+            return Err(sweep_err(
+                path,
+                format!(
+                    "labels.\"{key}\": not an architecture of this sweep (they are {}).{hint}",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if label.trim().is_empty() {
+            return Err(sweep_err(
+                path,
+                format!("labels.\"{key}\": the label is empty"),
+            ));
+        }
+    }
+    Ok(Sweep {
+        name,
+        keys,
+        runs,
+        labels: raw_labels,
+    })
 }
 
 /// A readable, file-safe run name from its axis values: `depth-16_norm-layer_residual-true`, and
@@ -365,6 +411,44 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().contains("[set]"), "{e}");
+    }
+
+    /// `[labels]` rename architectures (the manifest applies them); a label for an architecture
+    /// the sweep does not have is refused, naming it and suggesting the nearest.
+    #[test]
+    fn labels_name_architectures_and_typos_are_refused() {
+        let axes = "[axes]\n\"model.depth\" = [2, 3]\n[zip]\n\"model.residual\" = [false, true]\n\"model.norm\" = [\"none\", \"layer\"]\n";
+        let s = load(&format!(
+            "{BASE}{axes}[labels]\n\"residual + layer norm\" = \"pre-LN ResNet\"\n"
+        ))
+        .unwrap();
+        assert_eq!(s.labels.len(), 1);
+        let manifest = super::super::manifest::Manifest {
+            schema_version: super::super::manifest::MANIFEST_SCHEMA_VERSION,
+            name: s.name.clone(),
+            keys: s.keys.clone(),
+            runs: s.runs.iter().map(|(r, _)| r.clone()).collect(),
+            labels: s.labels.clone(),
+        };
+        let names: Vec<String> = manifest
+            .runs
+            .iter()
+            .map(|r| manifest.architecture(&r.values))
+            .collect();
+        assert_eq!(names, ["plain", "pre-LN ResNet", "plain", "pre-LN ResNet"]);
+
+        let e = load(&format!(
+            "{BASE}{axes}[labels]\n\"residual + layernorm\" = \"x\"\n"
+        ))
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("labels.\"residual + layernorm\""), "{text}");
+        assert!(
+            text.contains("Did you mean \"residual + layer norm\"?"),
+            "{text}"
+        );
+        let e = load(&format!("{BASE}{axes}[labels]\nplain = \" \"\n")).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use gradscope_record::{Summary, SummaryState, run_folder};
 use serde::{Deserialize, Serialize};
 
+use super::file::SEED_KEY;
 use crate::error::{Error, Result};
 use crate::output::write_atomic;
 
@@ -42,6 +43,9 @@ pub struct Manifest {
     pub keys: Vec<String>,
     /// The runs in grid order.
     pub runs: Vec<SweepRun>,
+    /// The sweep file's `[labels]`: a name for an architecture, by the name gradscope gives it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// What a run's folder holds, against the run the sweep would run now.
@@ -58,6 +62,13 @@ pub enum RunState {
 }
 
 impl Manifest {
+    /// The architecture of a run (its axis values other than depth and seed), named by the sweep
+    /// file's `[labels]` where it names it.
+    pub fn architecture(&self, values: &BTreeMap<String, String>) -> String {
+        let name = architecture(values);
+        self.labels.get(&name).cloned().unwrap_or(name)
+    }
+
     /// Reads `dir/sweep.json`.
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join(MANIFEST_FILE);
@@ -150,4 +161,29 @@ fn entries(dir: &Path) -> impl Iterator<Item = String> {
         .flatten()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
+}
+
+/// A readable name for an architecture from its axis values (all but depth): `plain`,
+/// `residual`, `batch norm`, `residual + layer norm`; other keys as `activation relu`.
+pub fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in values {
+        let v = v.trim_matches('"');
+        match (k.as_str(), v) {
+            ("model.depth" | SEED_KEY, _)
+            | ("model.residual", "false")
+            | ("model.norm", "none") => {}
+            ("model.residual", "true") => parts.push("residual".to_string()),
+            ("model.norm", "rms") => parts.push("RMS norm".to_string()),
+            ("model.norm", n) => parts.push(format!("{n} norm")),
+            (k, v) => parts.push(format!("{} {v}", k.rsplit('.').next().unwrap_or(k))),
+        }
+    }
+    // Residual first, then normalisation, then the rest, whatever the keys' order.
+    parts.sort_by_key(|p| (!p.starts_with("residual"), !p.ends_with("norm")));
+    if parts.is_empty() {
+        "plain".into()
+    } else {
+        parts.join(" + ")
+    }
 }

@@ -347,35 +347,10 @@ fn lines(rows: &[Row<'_>], keys: &[String], num: fn(Option<f64>) -> String) -> V
     lines
 }
 
-/// A readable name for an architecture from its axis values (all but depth): `plain`,
-/// `residual`, `batch norm`, `residual + layer norm`; other keys as `activation relu`.
-fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
-    let mut parts = Vec::new();
-    for (k, v) in values {
-        let v = v.trim_matches('"');
-        match (k.as_str(), v) {
-            ("model.depth" | SEED_KEY, _)
-            | ("model.residual", "false")
-            | ("model.norm", "none") => {}
-            ("model.residual", "true") => parts.push("residual".to_string()),
-            ("model.norm", "rms") => parts.push("RMS norm".to_string()),
-            ("model.norm", n) => parts.push(format!("{n} norm")),
-            (k, v) => parts.push(format!("{} {v}", k.rsplit('.').next().unwrap_or(k))),
-        }
-    }
-    // Residual first, then normalisation, then the rest, whatever the keys' order.
-    parts.sort_by_key(|p| (!p.starts_with("residual"), !p.ends_with("norm")));
-    if parts.is_empty() {
-        "plain".into()
-    } else {
-        parts.join(" + ")
-    }
-}
-
 /// A run's name in a report: its architecture, then every other axis value (`plain · depth 4`,
 /// `residual + layer norm · depth 64 · seed 2`).
-fn run_label(values: &std::collections::BTreeMap<String, String>) -> String {
-    let mut label = architecture(values);
+fn run_label(manifest: &Manifest, values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut label = manifest.architecture(values);
     if let Some(d) = values.get("model.depth") {
         label.push_str(&format!(" · depth {}", d.trim_matches('"')));
     }
@@ -407,14 +382,14 @@ pub fn pivot(out: &Path) -> Result<Option<String>> {
     depths.dedup();
     let mut archs: Vec<String> = Vec::new();
     for r in &manifest.runs {
-        let a = architecture(&r.values);
+        let a = manifest.architecture(&r.values);
         if !archs.contains(&a) {
             archs.push(a);
         }
     }
     let done = manifest.done_runs(out);
     let cell = |arch: &str, depth: usize| {
-        let here = |r: &SweepRun| depth_of(r) == depth && architecture(&r.values) == arch;
+        let here = |r: &SweepRun| depth_of(r) == depth && manifest.architecture(&r.values) == arch;
         let planned = manifest.runs.iter().filter(|r| here(r)).count();
         let summaries: Vec<&Summary> = done
             .iter()
@@ -523,8 +498,8 @@ pub fn report_runs(dir: &Path) -> Result<Vec<RunData>> {
         .into_iter()
         .map(|(r, _)| {
             gradscope_report::load_run(&run_dir(dir, &r.id)).map(|mut run| {
-                run.label = Some(run_label(&r.values));
-                run.family = Some(architecture(&r.values));
+                run.label = Some(run_label(&manifest, &r.values));
+                run.family = Some(manifest.architecture(&r.values));
                 run
             })
         })
@@ -649,6 +624,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::manifest::architecture;
 
     #[test]
     fn architectures_are_named_from_their_axis_values() {
