@@ -164,7 +164,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = |name: &str| RunOptions {
         out_dir: out.join(name),
         no_baseline: false,
-        progress: true,
+        progress: None,
         interrupt: Arc::new(AtomicBool::new(false)),
         report: true,
         tensorboard: false,

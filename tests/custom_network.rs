@@ -118,7 +118,7 @@ fn options(out: &Path) -> RunOptions {
     RunOptions {
         out_dir: out.to_path_buf(),
         no_baseline: false,
-        progress: false,
+        progress: None,
         interrupt: Arc::new(AtomicBool::new(false)),
         report: true,
         tensorboard: false,

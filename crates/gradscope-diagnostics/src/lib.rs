@@ -35,6 +35,7 @@ pub mod nonfinite;
 pub mod probe;
 pub mod reduce;
 pub mod spectral;
+pub mod step;
 pub mod tap;
 pub mod theory;
 
@@ -54,5 +55,6 @@ pub use nonfinite::{NonFinite, NonFiniteKind, locate};
 pub use probe::probe;
 pub use reduce::Reducer;
 pub use spectral::SpectralState;
+pub use step::ObservedStep;
 pub use tap::Tap;
 pub use theory::{BATCHNORM_RELU_FACTOR, TheoryCase};

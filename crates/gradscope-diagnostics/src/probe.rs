@@ -4,7 +4,6 @@ use burn::tensor::Tensor;
 use gradscope_model::{ForwardCtx, Network};
 
 use crate::measure::{RecordOptions, Recorder, StepMeasure};
-use crate::tap::Tap;
 
 /// Runs `net` on `x` with every layer tapped, takes `loss_fn` of the output, back-propagates,
 /// and returns every per-layer measurement. Batch norm uses batch statistics without updating
@@ -15,15 +14,10 @@ pub fn probe<N: Network>(
     loss_fn: impl FnOnce(Tensor<2>) -> Tensor<1>,
     options: RecordOptions,
 ) -> StepMeasure {
-    let mut tap = Tap::new(options.activation_stats);
-    let out = net.forward_observed(x, &ForwardCtx::PROBE, &mut tap);
-    let loss = loss_fn(out);
-    let grads = loss.backward();
-    let mut recorder = Recorder::new(RecordOptions {
+    Recorder::new(RecordOptions {
         update_ratios: false,
         ..options
-    });
-    recorder
-        .after_backward(net, &tap, &loss, &grads)
-        .finish::<N>(None)
+    })
+    .record(net, x, &ForwardCtx::PROBE, loss_fn)
+    .finish::<N>()
 }

@@ -505,3 +505,76 @@ fn recorded_step_matches_host_recomputation_on_every_backend() {
         }
     }
 }
+
+/// A layer of rank 3 (`[batch, channels, length]`, as a 1-D convolution makes) observed through
+/// `observe_channels`: ‖∂L/∂h‖ is the norm of the whole 3-D gradient (here L = Σ h ⊙ r, so
+/// ∂L/∂h = r exactly), the mean is over every entry, and a dead unit is a channel that is zero at
+/// every position of every sample.
+#[test]
+fn rank_three_layers_are_observed_per_channel() {
+    use burn::module::ModuleVisitor;
+    use gradscope_model::{LayerInfo, LayerObserver};
+
+    /// Reshapes its input to `[batch, 4, 5]`, applies ReLU with channel 2 pushed below zero,
+    /// observes the feature maps, and flattens them back.
+    #[derive(Module, Debug)]
+    struct Maps {
+        shift: Param<Tensor<1>>,
+    }
+
+    impl Network for Maps {
+        fn num_layers(&self) -> usize {
+            1
+        }
+        fn layer_name(&self, _index: usize) -> String {
+            "maps".into()
+        }
+        fn forward_observed(
+            &self,
+            x: Tensor<2>,
+            _ctx: &ForwardCtx,
+            observer: &mut dyn LayerObserver,
+        ) -> Tensor<2> {
+            let [batch, _] = x.dims();
+            let h = x
+                .reshape([batch, 4, 5])
+                .add(self.shift.val().reshape([1, 4, 1]))
+                .clamp_min(0.0);
+            let info = LayerInfo {
+                index: 1,
+                name: "maps",
+                activation: Some(Activation::Relu),
+            };
+            observer.observe_channels(info, h).reshape([batch, 20])
+        }
+        fn visit_layer<V: ModuleVisitor>(&self, _index: usize, visitor: &mut V) {
+            self.visit(visitor);
+        }
+    }
+
+    let d = device();
+    let net = Maps {
+        shift: Param::from_tensor(Tensor::<1>::from_floats([0.0, 0.0, -100.0, 0.0], &d)),
+    };
+    let (x, r) = with_seed(&d, 21, |d| {
+        (
+            Tensor::<2>::random([6, 20], Distribution::Normal(0.0, 1.0), d),
+            Tensor::<2>::random([6, 20], Distribution::Normal(0.0, 1.0), d),
+        )
+    });
+    let r_norm = f64::from(r.clone().square().sum().sqrt().into_scalar::<f32>());
+    let h: Vec<f32> = net
+        .forward(x.clone(), &ForwardCtx::PROBE)
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let mean = h.iter().map(|&v| f64::from(v)).sum::<f64>() / h.len() as f64;
+    let m = probe(&net, x, |y| y.mul(r).sum(), RecordOptions::default());
+    let layer = &m.layers[0];
+    let g = layer.act_grad_norm.unwrap();
+    assert!((g - r_norm).abs() <= 1e-5 * r_norm, "{g} vs {r_norm}");
+    let got_mean = layer.act_mean.unwrap();
+    assert!((got_mean - mean).abs() < 1e-6, "{got_mean} vs {mean}");
+    // One channel of four is dead; with 30 draws per channel no live one is zero throughout.
+    assert_eq!(layer.act_dead, Some(0.25));
+}

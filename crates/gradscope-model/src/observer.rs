@@ -27,6 +27,22 @@ pub trait LayerObserver {
     /// Called with the output `h` of layer `info.index`; returns the tensor the forward pass
     /// continues with, which must equal `h` in value.
     fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2>;
+
+    /// Called with a layer output of rank 3, `[batch, channels, length]` (the feature maps of a
+    /// 1-D convolution): each channel is one unit, its statistics pooled over the batch and the
+    /// positions (a dead channel is zero everywhere), and ‖∂L/∂h‖ is over the whole tensor.
+    ///
+    /// The default moves the channels last, flattens to `[batch·length, channels]`, observes that
+    /// with [`LayerObserver::observe`] and folds the result back: every observer handles rank 3
+    /// without code of its own, and the gradient reaching the flattened tensor is the layer's
+    /// gradient, rearranged (same entries, same norm).
+    fn observe_channels(&mut self, info: LayerInfo<'_>, h: Tensor<3>) -> Tensor<3> {
+        let [batch, channels, length] = h.dims();
+        let flat = h.swap_dims(1, 2).reshape([batch * length, channels]);
+        self.observe(info, flat)
+            .reshape([batch, length, channels])
+            .swap_dims(1, 2)
+    }
 }
 
 /// An observer that watches nothing.

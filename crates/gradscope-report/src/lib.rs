@@ -83,6 +83,23 @@ pub fn plot_names(runs: &[RunData]) -> Vec<String> {
         .collect()
 }
 
+/// Removes the `.svg` and `.png` files in `plots_dir` that this report did not write: plots of an
+/// earlier report of the folder whose runs had other names, which the new report no longer
+/// shows and which would otherwise pass for current. Only plot files are touched; a file that
+/// cannot be removed is left (the report itself is written).
+fn remove_stale_plots(plots_dir: &Path, written: &[std::path::PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(plots_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let plot = path.extension().is_some_and(|e| e == "svg" || e == "png");
+        if plot && path.is_file() && !written.contains(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// Writes `out_dir/plots/<name>.svg` and `.png` for every plot, and `out_dir/report.html`.
 /// Deterministic output for the same input; every file is written atomically (a temporary file
 /// in the same folder, then a rename). Folders are created as needed.
@@ -107,6 +124,7 @@ pub fn write_report(out_dir: &Path, runs: &[RunData]) -> Result<ReportFiles, Rep
     let html = html::render(&run_plots, &specs, &svgs);
     let html_path = out_dir.join(REPORT_FILE);
     write_atomic(&html_path, html.as_bytes())?;
+    remove_stale_plots(&plots_dir, &files);
     Ok(ReportFiles {
         html: html_path,
         plots: files,

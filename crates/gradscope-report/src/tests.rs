@@ -75,6 +75,30 @@ fn report_writes_every_plot_as_svg_and_png() {
     }
 }
 
+/// A report written again into the same folder, for runs with other names, leaves only its own
+/// plots (and any non-plot file) behind.
+#[test]
+fn a_new_report_removes_the_plots_of_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = all_runs();
+    write_report(dir.path(), &runs).unwrap();
+    fs::write(dir.path().join("plots/notes.txt"), "mine").unwrap();
+    for (i, run) in runs.iter_mut().enumerate() {
+        run.label = Some(format!("renamed {i}"));
+    }
+    let files = write_report(dir.path(), &runs).unwrap();
+    let mut left: Vec<_> = fs::read_dir(dir.path().join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("notes.txt"))
+        .collect();
+    left.sort();
+    let mut written = files.plots.clone();
+    written.sort();
+    assert_eq!(left, written);
+    assert!(dir.path().join("plots/notes.txt").exists());
+}
+
 #[test]
 fn html_is_self_contained_and_names_everything() {
     let dir = tempfile::tempdir().unwrap();

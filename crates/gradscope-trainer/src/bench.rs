@@ -28,7 +28,7 @@ use gradscope_model::{
 use serde::Serialize;
 
 /// What a step measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BenchMode {
     /// Forward, backward, step, loss read back.
@@ -40,7 +40,7 @@ pub enum BenchMode {
 }
 
 /// A part of the `full` recording that can be left out, to see what each part costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Part {
     /// Activation mean, spread, dead and saturated fractions.
@@ -211,18 +211,18 @@ impl Bench {
                 (value, self.optim.step(1e-3, model, gp))
             }
             BenchMode::Gradnorms | BenchMode::Full => {
-                let mut tap = self.recorder.tap();
-                let out = if self.cell.mode == BenchMode::Full {
-                    model.forward_observed(x, &ForwardCtx::TRAIN, &mut tap)
+                let loss_fn = |out| loss::mse(out, y);
+                let step = if self.cell.mode == BenchMode::Full {
+                    self.recorder.record(&model, x, &ForwardCtx::TRAIN, loss_fn)
                 } else {
-                    model.forward_observed(x, &ForwardCtx::TRAIN, &mut NoObserver)
+                    self.recorder
+                        .record_without_taps(&model, x, &ForwardCtx::TRAIN, loss_fn)
                 };
-                let l = loss::mse(out, y);
-                let grads = l.backward();
-                let pending = self.recorder.after_backward(&model, &tap, &l, &grads);
-                let gp = GradientsParams::from_grads(grads, &model);
-                let stepped = self.optim.step(1e-3, model, gp);
-                let m = pending.finish(Some(&stepped));
+                let optim = &mut self.optim;
+                let (stepped, m) = step.update(model, |model, grads| {
+                    let gp = GradientsParams::from_grads(grads, &model);
+                    optim.step(1e-3, model, gp)
+                });
                 (m.loss, stepped)
             }
         };

@@ -32,7 +32,6 @@ use gradscope_diagnostics::{
     diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
 };
 use gradscope_model::{AnyNet, ForwardCtx, ModelSpec, Network};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
 use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
@@ -43,6 +42,7 @@ use crate::optimizer::Optimizer;
 use crate::output::{
     FinalMetrics, Finals, Seeds, Status, Summary, TheoryPrediction, Verdict, versions, write_atomic,
 };
+use crate::progress::{Progress, ProgressCallback};
 use crate::signal::{learning_signal, verdict, versus_chance};
 
 /// How to run an experiment (what is not in the config).
@@ -52,8 +52,9 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Skip the learning-rate-zero baseline.
     pub no_baseline: bool,
-    /// Show a progress bar (it is hidden anyway when stderr is not a terminal).
-    pub progress: bool,
+    /// Called after every training step with how far the run got (`None`: no reports). The
+    /// library draws nothing itself; the `gradscope` command draws a progress bar from these.
+    pub progress: Option<ProgressCallback<Progress>>,
     /// Set by Ctrl-C: stop after the current step and write what is done.
     pub interrupt: Arc<AtomicBool>,
     /// Draw the plots and `report.html` into the run folder.
@@ -353,21 +354,6 @@ pub fn build_model(spec: &ModelSpec, seed: u64, device: &Device) -> AnyNet {
     spec.init_seeded(seed, device)
 }
 
-fn progress_bar(steps: usize, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
-}
-
 /// What a training run of `spec` on `data` holds at once, for the memory check.
 pub fn workload(exp: &Experiment, data: &Dataset, spec: &ModelSpec, arms: usize) -> Workload {
     let optimizer_slots = match exp.optim.kind {
@@ -486,8 +472,6 @@ where
     });
 
     let steps = exp.train.steps;
-    let bar = progress_bar(steps, opts.progress);
-    bar.set_prefix(exp.name.clone());
     let mut status = Status::Completed;
     let mut first_nonfinite: Option<NonFinite> = None;
     let mut last_eval: Option<(EvalResult, Option<EvalResult>)> = None;
@@ -509,16 +493,12 @@ where
         // The baseline: same batch, no update.
         if let Some(arm) = base.as_mut() {
             let value = if record_now {
-                let mut tap = arm.recorder.tap();
-                let out = arm
-                    .model
-                    .forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
-                let l = loss.compute(out, &b.target);
-                let grads = l.backward();
                 let m = arm
                     .recorder
-                    .after_backward(&arm.model, &tap, &l, &grads)
-                    .finish::<N>(None);
+                    .record(&arm.model, b.x.clone(), &ForwardCtx::TRAIN, |out| {
+                        loss.compute(out, &b.target)
+                    })
+                    .finish::<N>();
                 let mut r = m.to_record(RunKind::Baseline, step as u64, 0.0, false);
                 r.nonfinite = locate(step as u64, &m, names);
                 arm.records.push(r);
@@ -549,16 +529,17 @@ where
         // The real run.
         let model = real.model.clone();
         let (value, nonfinite) = if record_now {
-            let mut tap = real.recorder.tap();
-            let out = model.forward_observed(b.x.clone(), &ForwardCtx::TRAIN, &mut tap);
-            let l = loss.compute(out, &b.target);
-            let grads = l.backward();
-            let pending = real.recorder.after_backward(&model, &tap, &l, &grads);
-            let norm_sq = pending.grad_norm_sq();
-            let mut gp = GradientsParams::from_grads(grads, &model);
-            optimizer.clip(&mut gp, &model, Some(norm_sq));
-            let stepped = optimizer.step(lr, model, gp);
-            let m = pending.finish(Some(&stepped));
+            let observed = real
+                .recorder
+                .record(&model, b.x.clone(), &ForwardCtx::TRAIN, |out| {
+                    loss.compute(out, &b.target)
+                });
+            let norm_sq = observed.grad_norm_sq();
+            let (stepped, m) = observed.update(model, |model, grads| {
+                let mut gp = GradientsParams::from_grads(grads, &model);
+                optimizer.clip(&mut gp, &model, Some(norm_sq));
+                optimizer.step(lr, model, gp)
+            });
             let clipped = exp.optim.clip_norm.is_some_and(|c| m.grad_norm > c);
             let mut r = m.to_record(RunKind::Real, step as u64, lr, clipped);
             let nf = locate(step as u64, &m, names);
@@ -622,11 +603,15 @@ where
                 live = None;
             }
         }
-        bar.set_message(match base.as_ref().and_then(|a| a.losses.last()) {
-            Some(bl) => format!("loss {value:.4} (baseline {bl:.4})"),
-            None => format!("loss {value:.4}"),
-        });
-        bar.inc(1);
+        crate::progress::report(
+            opts.progress.as_ref(),
+            Progress {
+                step: step + 1,
+                steps,
+                loss: value,
+                baseline_loss: base.as_ref().and_then(|a| a.losses.last().copied()),
+            },
+        );
 
         if let Some(nf) = nonfinite {
             warn!(
@@ -640,7 +625,6 @@ where
             break;
         }
     }
-    bar.finish_and_clear();
 
     // Final metrics: the last evaluation, or a fresh one if the run stopped early.
     let (real_eval, base_eval) = match last_eval {

@@ -83,7 +83,7 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// What is back-propagated from the output in a probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeLoss {
     /// `L = Σ y ⊙ r` with a fixed random `r ~ N(0, 1)`: the backward pass starts from a random

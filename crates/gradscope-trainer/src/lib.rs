@@ -8,12 +8,16 @@
 //! - [`inspect`] and [`chain`] are the `gradscope inspect` and `gradscope chain` commands;
 //! - [`sweep`] expands, runs (in parallel, resumably, sharded) and merges sweeps;
 //! - [`bench`] times training steps with and without the diagnostics (`gradscope bench`);
-//! - [`cli`] is the command line.
+//! - [`progress`] is how a run or a sweep reports how far it got.
+//!
+//! The library draws nothing on the terminal: it emits `tracing` events, calls the progress
+//! callback it is given, and starts a parallel sweep's runs through the [`sweep::Launcher`] it
+//! is given. The `gradscope` command, with its argument parsing, log subscriber, progress bars
+//! and signal handling, is the crate `gradscope-cli`.
 
 pub mod batches;
 pub mod bench;
 pub mod chain;
-pub mod cli;
 pub mod error;
 pub mod experiment;
 pub mod folder;
@@ -21,9 +25,11 @@ pub mod inspect;
 pub mod memory;
 pub mod optimizer;
 pub mod output;
+pub mod progress;
 pub mod report_text;
 pub mod signal;
 pub mod sweep;
 
 pub use error::{Error, Result, exit_code};
 pub use experiment::{ModelFacts, RunOptions, RunOutcome, run_experiment, train};
+pub use progress::{Progress, ProgressCallback, SweepProgress};

@@ -74,9 +74,7 @@ pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
     for o in outcomes {
         let s = &o.summary;
         let e = &s.diagnosis.evidence;
-        let ratio = e
-            .first_to_last_ratio
-            .map_or("-".into(), |r| format!("{:.2e}", r.get()));
+        let ratio = e.first_to_last_ratio.map_or("-".into(), sig);
         let rate = e.per_layer_rate.map_or("-".into(), sig);
         let acc = s
             .finals

@@ -1,5 +1,6 @@
-//! Running a sweep: which runs to (re)do, running them in this process or as child processes,
-//! stopping cleanly on Ctrl-C or SIGTERM, and writing the tables of what finished.
+//! Running a sweep: which runs to (re)do, running them in this process or as child processes
+//! (started by the caller's [`Launcher`]), stopping cleanly on Ctrl-C or SIGTERM, and writing the
+//! tables of what finished.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -10,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gradscope_config::{Override, load_config};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
 use super::file::Sweep;
@@ -21,6 +21,42 @@ use crate::error::{Error, Result, exit_code};
 use crate::experiment::{RunOptions, run_experiment};
 use crate::folder::FolderLock;
 use crate::output::write_atomic;
+use crate::progress::{ProgressCallback, SweepProgress};
+
+/// One run of a parallel sweep, as a [`Launcher`] is asked to start it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSpec<'a> {
+    /// The run's id (`<index>-<config hash>`).
+    pub id: &'a str,
+    /// The run's full config (`configs/<id>.toml` in the sweep folder).
+    pub config: &'a Path,
+    /// The run folder to write (`runs/<id>/` in the sweep folder).
+    pub out_dir: &'a Path,
+    /// Compute threads the run may use (the cores divided among the sweep's jobs).
+    pub threads: usize,
+    /// Memory the run may use, in bytes (its share of the sweep's), when there is a limit.
+    pub max_memory: Option<u64>,
+    /// The sweep's backend override (`--device`), if any.
+    pub device: Option<&'a str>,
+    /// Also write TensorBoard event files.
+    pub tensorboard: bool,
+}
+
+/// Starts the runs of a parallel sweep (`jobs` > 1) as child processes: one process per run,
+/// because burn's CPU backends use one global thread pool per process.
+///
+/// The sweep spawns the command with standard input and output closed, reads its standard error
+/// (the reason, when the run fails), sends it SIGINT once when the sweep is interrupted, and
+/// waits for it. The command must therefore behave as `gradscope run CONFIG --out DIR
+/// --no-report` does: train `config` into `out_dir` (a run folder, without the report: the sweep
+/// draws one for all its runs) with at most `threads` threads and `max_memory` bytes, exit 0 when
+/// the run ended (completed or non-finite), exit [`exit_code::INTERRUPTED`] when SIGINT stopped
+/// it (having written what it recorded), and any other code, with the reason on standard error,
+/// when it failed. The `gradscope` command passes one that runs its own executable.
+pub trait Launcher: std::fmt::Debug + Send + Sync {
+    /// The command that runs `run` to its end.
+    fn command(&self, run: &RunSpec<'_>) -> Command;
+}
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -31,8 +67,11 @@ pub struct SweepOptions {
     pub jobs: usize,
     /// The slice to run.
     pub shard: Option<Shard>,
-    /// Show progress.
-    pub progress: bool,
+    /// Called after every run of this invocation ends (`None`: no reports).
+    pub progress: Option<ProgressCallback<SweepProgress>>,
+    /// Starts the runs as child processes when `jobs` > 1 (required then; unused with one job,
+    /// which runs them in this process).
+    pub launcher: Option<Arc<dyn Launcher>>,
     /// Global `--device`, passed to every run.
     pub device: Option<String>,
     /// Draw the sweep's report at the end.
@@ -74,8 +113,10 @@ enum RunEnd {
 
 /// Runs a sweep: locks its folder, writes every run's config and the manifest, skips the runs
 /// that are done (see the [module docs](super) for the rule), runs the rest one by one in this
-/// process (`jobs` = 1) or `jobs` at a time as child processes (each with `threads = cores /
-/// jobs`), then writes the tables and the report of what finished.
+/// process (`jobs` = 1) or `jobs` at a time as child processes started by `opts.launcher` (each
+/// with `threads = cores / jobs`; without a launcher, `jobs` > 1 is an [`Error::Usage`]), then
+/// writes the tables and the report of what finished. `opts.progress` hears of every run that
+/// ends.
 ///
 /// On Ctrl-C or SIGTERM nothing more is launched; running runs get the signal (forwarded where
 /// only this process received it), write what they recorded and end; the tables are written
@@ -149,7 +190,19 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<SweepOutcome> {
         plan.new
     );
 
-    let bar = progress_bar(todo.len(), opts.progress);
+    let total = todo.len();
+    let done = AtomicUsize::new(0);
+    let ended = |id: &str| {
+        let done = done.fetch_add(1, Ordering::SeqCst) + 1;
+        crate::progress::report(
+            opts.progress.as_ref(),
+            SweepProgress {
+                done,
+                total,
+                run: id.to_string(),
+            },
+        );
+    };
     let failures = AtomicUsize::new(0);
     let fail = |id: &str, why: &str| {
         failures.fetch_add(1, Ordering::SeqCst);
@@ -168,8 +221,7 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<SweepOutcome> {
             if let RunEnd::Failed(why) = &end {
                 fail(&r.id, why);
             }
-            bar.set_message(r.id.clone());
-            bar.inc(1);
+            ended(&r.id);
             if interrupted(&end) {
                 break;
             }
@@ -180,7 +232,12 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<SweepOutcome> {
         // Longest first, so that no long run starts last and leaves the other cores idle at the
         // end (results are keyed by run index, so the order changes nothing in them).
         let order = longest_first(&todo, |r| costs.get(&r.id).copied().unwrap_or(0.0));
-        let exe = std::env::current_exe().map_err(|e| Error::io("gradscope", e))?;
+        let launcher = opts.launcher.as_deref().ok_or_else(|| {
+            Error::Usage(format!(
+                "a sweep with {jobs} jobs starts its runs as child processes, and needs a \
+                 launcher for them (SweepOptions::launcher)"
+            ))
+        })?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = (cores / jobs).max(1);
         // Each run may use its share of the memory.
@@ -196,39 +253,27 @@ pub fn run_sweep(sweep: &Sweep, opts: &SweepOptions) -> Result<SweepOutcome> {
                         }
                         let next = queue.lock().ok().and_then(|mut q| q.next());
                         let Some(r) = next else { break };
-                        let mut cmd = Command::new(&exe);
-                        cmd.arg("run")
-                            .arg(config_path(out, &r.id))
-                            .arg("--out")
-                            .arg(run_dir(out, &r.id))
-                            .args([
-                                "--threads",
-                                &threads.to_string(),
-                                "--no-progress",
-                                "--no-report",
-                                "-q",
-                            ]);
-                        if let Some(m) = memory_share {
-                            cmd.args(["--max-memory", &m.to_string()]);
-                        }
-                        if let Some(d) = &opts.device {
-                            cmd.args(["--device", d]);
-                        }
-                        if opts.tensorboard {
-                            cmd.arg("--tensorboard");
-                        }
+                        let config = config_path(out, &r.id);
+                        let out_dir = run_dir(out, &r.id);
+                        let cmd = launcher.command(&RunSpec {
+                            id: &r.id,
+                            config: &config,
+                            out_dir: &out_dir,
+                            threads,
+                            max_memory: memory_share,
+                            device: opts.device.as_deref(),
+                            tensorboard: opts.tensorboard,
+                        });
                         let end = run_child(cmd, &opts.interrupt);
                         if let RunEnd::Failed(why) = &end {
                             fail(&r.id, why);
                         }
-                        bar.set_message(r.id.clone());
-                        bar.inc(1);
+                        ended(&r.id);
                     }
                 });
             }
         });
     }
-    bar.finish_and_clear();
     let stopped = opts.interrupt.load(Ordering::SeqCst);
     if stopped {
         warn!("sweep interrupted: launching nothing more; writing the table of what finished");
@@ -248,19 +293,6 @@ fn config_path(out: &Path, id: &str) -> PathBuf {
     out.join("configs").join(format!("{id}.toml"))
 }
 
-fn progress_bar(len: usize, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    b.set_style(
-        ProgressStyle::with_template("{spinner} runs [{bar:30}] {pos}/{len} ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    b
-}
-
 /// Runs one run in this process (`jobs` = 1), sharing the sweep's interrupt flag.
 fn run_in_process(
     out: &Path,
@@ -277,7 +309,7 @@ fn run_in_process(
         let run_opts = RunOptions {
             out_dir: run_dir(out, &r.id),
             no_baseline: false,
-            progress: false,
+            progress: None,
             interrupt: opts.interrupt.clone(),
             report: false,
             tensorboard: opts.tensorboard,

@@ -55,7 +55,7 @@ pub mod manifest;
 pub mod shard;
 pub mod table;
 
-pub use execute::{SweepOptions, SweepOutcome, run_sweep};
+pub use execute::{Launcher, RunSpec, SweepOptions, SweepOutcome, run_sweep};
 pub use file::{Sweep, load_sweep};
 pub use manifest::{Manifest, RunState, SweepRun};
 pub use shard::Shard;

@@ -5,17 +5,23 @@
 //! standard error. `-q` silences logs and progress, never results.
 
 use std::path::{Path, PathBuf};
+use std::process::Command as Process;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use gradscope_config::{DEFAULTS_TOML, Experiment, Override, config_hash, load_config, to_toml};
 use gradscope_model::BackendKind;
+use gradscope_trainer::bench::{BenchMode, Part};
+use gradscope_trainer::error::{Error, Result, exit_code};
+use gradscope_trainer::experiment::{RunOptions, run_experiment};
+use gradscope_trainer::inspect::ProbeLoss;
+use gradscope_trainer::memory::parse_size;
+use gradscope_trainer::output::Status;
+use gradscope_trainer::sweep::{Launcher, RunSpec};
 use tracing_subscriber::EnvFilter;
 
-use crate::error::{Error, Result, exit_code};
-use crate::experiment::{RunOptions, run_experiment};
-use crate::output::Status;
+use crate::progress;
 
 /// See, measure and fix vanishing and exploding gradients in deep networks.
 #[derive(Debug, Parser)]
@@ -38,7 +44,7 @@ pub struct Cli {
     pub threads: Option<usize>,
     /// Memory a command may use, such as `8G` (default: what the system has available). Sizes
     /// that cannot fit are refused before anything is built.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
     /// The command.
     #[command(subcommand)]
@@ -80,7 +86,7 @@ pub struct BenchArgs {
     pub batch: usize,
     /// What a step measures.
     #[arg(long, value_enum)]
-    pub mode: Option<crate::bench::BenchMode>,
+    pub mode: Option<BenchModeArg>,
     /// Timed steps (default: enough for about 2 GFLOP of work, 10 to 200).
     #[arg(long)]
     pub steps: Option<usize>,
@@ -92,7 +98,71 @@ pub struct BenchArgs {
     pub json: bool,
     /// Parts of the `full` recording to leave out (comma-separated), to see what each costs.
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub skip: Vec<crate::bench::Part>,
+    pub skip: Vec<PartArg>,
+}
+
+/// `--mode` of `gradscope bench` ([`BenchMode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchModeArg {
+    /// Forward, backward, step, loss read back.
+    Plain,
+    /// Plus per-layer parameter-gradient norms.
+    Gradnorms,
+    /// Plus everything the recorder writes.
+    Full,
+}
+
+impl From<BenchModeArg> for BenchMode {
+    fn from(m: BenchModeArg) -> Self {
+        match m {
+            BenchModeArg::Plain => Self::Plain,
+            BenchModeArg::Gradnorms => Self::Gradnorms,
+            BenchModeArg::Full => Self::Full,
+        }
+    }
+}
+
+/// `--skip` of `gradscope bench` ([`Part`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartArg {
+    /// Activation mean, spread, dead and saturated fractions.
+    ActivationStats,
+    /// Weight Frobenius and spectral norms.
+    WeightNorms,
+    /// Update-to-weight ratios.
+    UpdateRatios,
+}
+
+impl From<PartArg> for Part {
+    fn from(p: PartArg) -> Self {
+        match p {
+            PartArg::ActivationStats => Self::ActivationStats,
+            PartArg::WeightNorms => Self::WeightNorms,
+            PartArg::UpdateRatios => Self::UpdateRatios,
+        }
+    }
+}
+
+/// `--loss` of `gradscope inspect` ([`ProbeLoss`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeLossArg {
+    /// `L = Σ y ⊙ r` with a fixed random `r ~ N(0, 1)`: the backward pass starts from a random
+    /// direction independent of the network, which is what mean-field theory assumes (the
+    /// gradient-independence assumption). The default.
+    Readout,
+    /// The config's loss on the batch's targets. Its top gradient depends on the network's own
+    /// output, which correlates the backward pass with the forward one (for a linear net with
+    /// σ_w² = 2 the first-to-last ratio comes out about 25 % above the theory).
+    Data,
+}
+
+impl From<ProbeLossArg> for ProbeLoss {
+    fn from(l: ProbeLossArg) -> Self {
+        match l {
+            ProbeLossArg::Readout => Self::Readout,
+            ProbeLossArg::Data => Self::Data,
+        }
+    }
 }
 
 /// `gradscope report`.
@@ -180,8 +250,8 @@ pub struct InspectArgs {
     pub batch: usize,
     /// What to back-propagate: a random output direction (`readout`, what the theory assumes)
     /// or the config's loss on the data (`data`).
-    #[arg(long, value_enum, default_value_t = crate::inspect::ProbeLoss::Readout)]
-    pub loss: crate::inspect::ProbeLoss,
+    #[arg(long, value_enum, default_value_t = ProbeLossArg::Readout)]
+    pub loss: ProbeLossArg,
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -240,7 +310,8 @@ fn init_logging(cli: &Cli) {
         "error"
     } else {
         match cli.verbose {
-            0 => "warn,gradscope_trainer=info",
+            // The library's events, and this command's own (this binary crate is `gradscope`).
+            0 => "warn,gradscope_trainer=info,gradscope::cli=info",
             1 => "debug",
             _ => "trace",
         }
@@ -280,6 +351,12 @@ fn check_threads(cli: &Cli) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Whether to draw progress bars (never with `-q` or `--no-progress`; indicatif hides them anyway
+/// when standard error is not a terminal).
+fn show_progress(cli: &Cli) -> bool {
+    !cli.no_progress && !cli.quiet
 }
 
 fn set_threads(n: usize) {
@@ -334,11 +411,11 @@ fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
         }
     }
     let device = backend(cli)?.unwrap_or_default().autodiff_device();
-    let report = crate::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
+    let report = gradscope_trainer::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
     if a.json {
         emitln(&serde_json::to_string_pretty(&report).unwrap_or_default())?;
     } else {
-        emit(&crate::chain::chain_table(&report))?;
+        emit(&gradscope_trainer::chain::chain_table(&report))?;
     }
     Ok(exit_code::OK)
 }
@@ -351,11 +428,12 @@ fn cmd_inspect(cli: &Cli, a: &InspectArgs) -> Result<i32> {
             "--seeds and --batch must be at least 1".into(),
         ));
     }
-    let report = crate::inspect::inspect(&exp, a.seeds, a.batch, a.loss, cli.max_memory)?;
+    let report =
+        gradscope_trainer::inspect::inspect(&exp, a.seeds, a.batch, a.loss.into(), cli.max_memory)?;
     if a.json {
         emitln(&serde_json::to_string_pretty(&report).unwrap_or_default())?;
     } else {
-        emit(&crate::inspect::inspect_table(&report))?;
+        emit(&gradscope_trainer::inspect::inspect_table(&report))?;
     }
     Ok(exit_code::OK)
 }
@@ -400,21 +478,29 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
             (None, Some(out)) => out.clone(),
             (None, None) => PathBuf::from("runs").join(folder),
         };
+        let bar = show_progress(cli).then(|| progress::run_bar(exp.train.steps, &exp.name));
         let opts = RunOptions {
             out_dir,
             no_baseline: a.no_baseline,
-            progress: !cli.no_progress && !cli.quiet,
+            progress: bar.as_ref().map(progress::run_callback),
             interrupt: interrupt.clone(),
             report: !a.no_report,
             tensorboard: a.tensorboard,
             max_memory: cli.max_memory,
         };
-        let outcome = run_experiment(exp, &opts)?;
+        let outcome = run_experiment(exp, &opts);
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let outcome = outcome?;
         let s = &outcome.summary;
         if a.json {
             emitln(&serde_json::to_string(s).unwrap_or_default())?;
         } else {
-            emit(&crate::report_text::summary_text(s, &outcome.out_dir))?;
+            emit(&gradscope_trainer::report_text::summary_text(
+                s,
+                &outcome.out_dir,
+            ))?;
         }
         match s.status {
             Status::Interrupted => {
@@ -428,7 +514,7 @@ fn cmd_run(cli: &Cli, a: &RunArgs) -> Result<i32> {
         outcomes.push(outcome);
     }
     if several && !a.json {
-        emit(&crate::report_text::comparison_table(&outcomes))?;
+        emit(&gradscope_trainer::report_text::comparison_table(&outcomes))?;
     }
     if let Some(parent) = parent.filter(|_| !a.no_report && !outcomes.is_empty()) {
         match write_comparison(&parent, &outcomes) {
@@ -459,7 +545,10 @@ fn compare_folder(run_folders: &[String]) -> String {
 /// Draws one `report.html` (and its `plots/`) in `dir` comparing the runs of this command: the
 /// runs just written, in command-line order, not every run folder that happens to be under
 /// `dir` (`gradscope report DIR` draws those).
-fn write_comparison(dir: &Path, outcomes: &[crate::experiment::RunOutcome]) -> Result<PathBuf> {
+fn write_comparison(
+    dir: &Path,
+    outcomes: &[gradscope_trainer::experiment::RunOutcome],
+) -> Result<PathBuf> {
     let runs = outcomes
         .iter()
         .map(|o| gradscope_report::load_run(&o.out_dir))
@@ -498,31 +587,44 @@ fn cmd_config(cli: &Cli, a: &ConfigArgs) -> Result<i32> {
 }
 
 fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
-    let sweep = crate::sweep::load_sweep(&a.sweep)?;
+    let sweep = gradscope_trainer::sweep::load_sweep(&a.sweep)?;
     let shard = match &a.shard {
-        Some(s) => Some(crate::sweep::Shard::parse(s)?),
-        None => crate::sweep::Shard::from_env()?,
+        Some(s) => Some(gradscope_trainer::sweep::Shard::parse(s)?),
+        None => gradscope_trainer::sweep::Shard::from_env()?,
     };
     let out_dir = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("sweeps").join(&sweep.name));
-    let opts = crate::sweep::SweepOptions {
+    // Parallel runs are child processes of this very executable.
+    let launcher: Option<Arc<dyn Launcher>> = if a.jobs > 1 {
+        let exe = std::env::current_exe().map_err(|e| Error::io("gradscope", e))?;
+        Some(Arc::new(SelfLauncher { exe }))
+    } else {
+        None
+    };
+    let bar = show_progress(cli).then(progress::sweep_bar);
+    let opts = gradscope_trainer::sweep::SweepOptions {
         out_dir: out_dir.clone(),
         jobs: a.jobs,
         shard,
-        progress: !cli.no_progress && !cli.quiet,
+        progress: bar.as_ref().map(progress::sweep_callback),
+        launcher,
         device: cli.device.clone(),
         report: true,
         tensorboard: a.tensorboard,
         interrupt: interrupt_flag(),
         max_memory: cli.max_memory,
     };
-    let outcome = crate::sweep::run_sweep(&sweep, &opts)?;
+    let outcome = gradscope_trainer::sweep::run_sweep(&sweep, &opts);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
     if let Ok(md) = std::fs::read_to_string(out_dir.join("results.md")) {
         emitln(&md)?;
     }
-    if let Ok(Some(pivot)) = crate::sweep::pivot(&out_dir) {
+    if let Ok(Some(pivot)) = gradscope_trainer::sweep::pivot(&out_dir) {
         emitln(&pivot)?;
     }
     emitln(&format!("results: {}", out_dir.display()))?;
@@ -536,8 +638,42 @@ fn cmd_sweep(cli: &Cli, a: &SweepArgs) -> Result<i32> {
     })
 }
 
+/// Starts a parallel sweep's runs as `gradscope run` in child processes of this executable,
+/// quiet, without progress bars or report (the sweep draws one report for all its runs).
+#[derive(Debug)]
+struct SelfLauncher {
+    exe: PathBuf,
+}
+
+impl Launcher for SelfLauncher {
+    fn command(&self, run: &RunSpec<'_>) -> Process {
+        let mut cmd = Process::new(&self.exe);
+        cmd.arg("run")
+            .arg(run.config)
+            .arg("--out")
+            .arg(run.out_dir)
+            .args([
+                "--threads",
+                &run.threads.to_string(),
+                "--no-progress",
+                "--no-report",
+                "-q",
+            ]);
+        if let Some(m) = run.max_memory {
+            cmd.args(["--max-memory", &m.to_string()]);
+        }
+        if let Some(d) = run.device {
+            cmd.args(["--device", d]);
+        }
+        if run.tensorboard {
+            cmd.arg("--tensorboard");
+        }
+        cmd
+    }
+}
+
 fn cmd_merge(a: &MergeArgs) -> Result<i32> {
-    let n = crate::sweep::merge(&a.dirs, &a.out)?;
+    let n = gradscope_trainer::sweep::merge(&a.dirs, &a.out)?;
     emitln(&format!("merged {n} runs into {}", a.out.display()))?;
     Ok(exit_code::OK)
 }
@@ -548,29 +684,30 @@ fn cmd_report(a: &ReportArgs) -> Result<i32> {
             gradscope_report::write_tensorboard(&run.dir, &run.records)?;
         }
     }
-    let html = crate::sweep::write_report(&a.dir)?;
+    let html = gradscope_trainer::sweep::write_report(&a.dir)?;
     emitln(&format!("report: {}", html.display()))?;
     Ok(exit_code::OK)
 }
 
 fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
-    use crate::bench::{BenchMode, Cell, Skip, default_grid, default_steps, run_cell};
+    use gradscope_trainer::bench::{Cell, Skip, default_grid, default_steps, run_cell};
     set_threads(cli.threads.unwrap_or(0));
+    let skip: Vec<Part> = a.skip.iter().map(|&p| p.into()).collect();
     let backend = backend(cli)?.unwrap_or_default();
     let cells: Vec<Cell> = match (a.depth, a.width) {
         (None, None) => default_grid()
             .into_iter()
-            .filter(|c| a.mode.is_none_or(|m| m == c.mode))
+            .filter(|c| a.mode.is_none_or(|m| BenchMode::from(m) == c.mode))
             .map(|c| Cell {
                 batch: a.batch,
-                skip: Skip::of(&a.skip),
+                skip: Skip::of(&skip),
                 ..c
             })
             .collect(),
         (Some(depth), Some(width)) if depth >= 1 && width >= 1 && a.batch >= 1 => {
             let modes = a.mode.map_or(
                 vec![BenchMode::Plain, BenchMode::Gradnorms, BenchMode::Full],
-                |m| vec![m],
+                |m| vec![m.into()],
             );
             modes
                 .into_iter()
@@ -579,7 +716,7 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
                     width,
                     batch: a.batch,
                     mode,
-                    skip: Skip::of(&a.skip),
+                    skip: Skip::of(&skip),
                 })
                 .collect()
         }
@@ -590,9 +727,9 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
         }
     };
     for cell in &cells {
-        crate::memory::check(
+        gradscope_trainer::memory::check(
             &format!("bench cell depth {} × width {}", cell.depth, cell.width),
-            &crate::bench::workload(cell),
+            &gradscope_trainer::bench::workload(cell),
             cli.max_memory,
         )?;
     }
