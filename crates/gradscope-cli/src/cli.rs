@@ -221,6 +221,10 @@ pub struct ChainArgs {
     /// The input x.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub x: f64,
+    /// An activation φ: the chain becomes h_k = w*φ(h_(k-1)) + b (tanh: Bengio et al. 1994),
+    /// compared with the same recurrence in f64 and with its fixed point's per-step factor.
+    #[arg(long)]
+    pub activation: Option<String>,
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -411,7 +415,20 @@ fn cmd_chain(cli: &Cli, a: &ChainArgs) -> Result<i32> {
         }
     }
     let device = backend(cli)?.unwrap_or_default().autodiff_device();
-    let report = gradscope_trainer::chain::chain_report(a.depth, a.w, a.b, a.x, &device);
+    let activation = match &a.activation {
+        None => None,
+        Some(name) => Some(
+            name.parse::<gradscope_model::Activation>()
+                .map_err(|rule| {
+                    let names = gradscope_model::Activation::ALL.map(|a| a.name());
+                    let hint = gradscope_config::closest(name, names)
+                        .map_or(String::new(), |c| format!(" (did you mean {c}?)"));
+                    Error::Usage(format!("--activation {name}: {rule}{hint}"))
+                })?,
+        ),
+    };
+    let report =
+        gradscope_trainer::chain::chain_report(a.depth, a.w, a.b, a.x, activation, &device);
     if a.json {
         emitln(&serde_json::to_string_pretty(&report).unwrap_or_default())?;
     } else {

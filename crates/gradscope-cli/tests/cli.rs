@@ -62,6 +62,44 @@ fn chain_json_matches_closed_forms() {
     }
 }
 
+/// `gradscope chain --activation tanh` (Bengio et al. 1994): the fixed point and its λ in the
+/// JSON, autodiff's per-step factor equal to λ to 1e-3 once the chain has settled, and a
+/// mistyped activation refused with the nearest name.
+#[test]
+fn tanh_chain_reports_its_fixed_point() {
+    let o = gradscope(
+        &[
+            "chain",
+            "--depth",
+            "50",
+            "--w",
+            "2",
+            "--b",
+            "0",
+            "--x",
+            "0.5",
+            "--activation",
+            "tanh",
+            "--json",
+        ],
+        &repo(),
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["activation"], "tanh");
+    let lambda = num(&v["fixed_point"]["lambda"]);
+    assert!((num(&v["fixed_point"]["a"]) - 1.9150).abs() < 5e-5, "{v}");
+    assert!((lambda - 0.1664).abs() < 5e-5, "{v}");
+    let layers = v["layers"].as_array().unwrap();
+    for l in &layers[29..49] {
+        let f = num(&l["step_factor"]);
+        assert!(((f - lambda) / lambda).abs() < 1e-3, "{l}");
+    }
+    let o = gradscope(&["chain", "--activation", "tahn"], &repo());
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("did you mean tanh?"), "{:?}", text(&o));
+}
+
 /// At |w| > 1 and large N the forward pass overflows f32: shown as "inf", never a crash.
 #[test]
 fn chain_overflow_is_shown_as_inf() {

@@ -52,6 +52,7 @@ impl ModelSettings {
                 ModelSpec::Mlp(c)
             }
             ModelSettings::Chain { depth, w, b, tied } => ModelSpec::Chain(ChainConfig {
+                activation: None,
                 depth,
                 w,
                 b,

@@ -79,6 +79,7 @@ fn chain_taps_match_powers_of_w() {
             b: 0.3,
             tied: true,
             head: None,
+            activation: None,
         }
         .init(&d);
         let mut tap = Tap::new(false);

@@ -47,7 +47,10 @@ pub use activation::Activation;
 pub use any::{AnyNet, Footprint, ModelSpec};
 pub use backend::BackendKind;
 pub use block::{Block, DenseBlock, DenseBlockConfig, DenseLayout, linear};
-pub use chain::{ChainConfig, ScalarChain, chain_activation_closed_form, chain_grad_closed_form};
+pub use chain::{
+    ChainConfig, ScalarChain, chain_activation_closed_form, chain_fixed_point,
+    chain_grad_closed_form, chain_reference,
+};
 pub use context::ForwardCtx;
 pub use error::ModelError;
 pub use init::{InitKind, WeightInit, draw_bias};
