@@ -272,14 +272,16 @@ mod tests {
     /// Bengio et al. 1994's chain, w = 2 with tanh: autodiff's per-step factor converges to the
     /// fixed point's λ = 0.1664 to 1e-3 (the chain reaches a* within ~15 steps and the error
     /// shrinks by about λ per step; f32 rounding is ~1e-6), and every measured gradient matches
-    /// the f64 product to f32 accuracy compounded over 60 steps (1e-4).
+    /// the f64 product to f32 accuracy compounded over 40 steps (1e-4). 40 steps keep the
+    /// smallest gradient, λ³⁹ ≈ 4e-31, in f32's normal range (a longer chain underflows into
+    /// subnormals, which carry fewer digits).
     #[test]
     fn tanh_chain_factor_converges_to_lambda() {
         let device = gradscope_model::BackendKind::Ndarray.autodiff_device();
-        let r = chain_report(60, 2.0, 0.0, 0.5, Some(Activation::Tanh), &device);
+        let r = chain_report(40, 2.0, 0.0, 0.5, Some(Activation::Tanh), &device);
         let fp = r.fixed_point.unwrap();
         assert!((fp.lambda.get() - 0.1664).abs() < 5e-5, "{fp:?}");
-        for l in &r.layers[29..59] {
+        for l in &r.layers[19..39] {
             let f = l.step_factor.unwrap().get();
             assert!(
                 ((f - fp.lambda.get()) / fp.lambda.get()).abs() < 1e-3,
