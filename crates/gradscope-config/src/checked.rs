@@ -371,6 +371,7 @@ fn unused(d: &RawData, allowed: &[&str]) -> Result<()> {
         ("teacher_depth", d.teacher_depth.is_some()),
         ("teacher_width", d.teacher_width.is_some()),
         ("arms", d.arms.is_some()),
+        ("length", d.length.is_some()),
         ("test_fraction", d.test_fraction.is_some()),
         ("split_seed", d.split_seed.is_some()),
         ("path", d.path.is_some()),
@@ -441,6 +442,14 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
                 noise: d.noise.unwrap_or(0.2),
                 n_train: d.n_train.unwrap_or(1500),
                 n_test: d.n_test.unwrap_or(500),
+            }
+        }
+        "adding" => {
+            unused(d, &["length", "n_train", "n_test"])?;
+            DataSpec::Adding {
+                length: d.length.unwrap_or(50),
+                n_train: d.n_train.unwrap_or(8192),
+                n_test: d.n_test.unwrap_or(2048),
             }
         }
         "digits" => {
@@ -519,7 +528,9 @@ fn validate_data(d: &RawData, base_dir: &Path) -> Result<DataSpec> {
             return Err(ConfigError::unknown_word(
                 "data.name",
                 other,
-                &["gaussian", "teacher", "spirals", "digits", "mnist1d", "csv"],
+                &[
+                    "gaussian", "teacher", "spirals", "adding", "digits", "mnist1d", "csv",
+                ],
             ));
         }
     };

@@ -30,12 +30,13 @@ b = 0.0                    # chain: initial bias b
 tied = true                # chain: one (w, b) shared by all layers
 
 [data]
-name = "gaussian"          # gaussian | teacher | spirals | digits | mnist1d | csv
+name = "gaussian"          # gaussian | teacher | spirals | adding | digits | mnist1d | csv
 seed = 0                   # seed of synthetic samples, splits and batch order (0..9223372036854775807)
 # Keys by data set (unset keys take these defaults; keys a data set does not use are errors):
 # gaussian: dim = 128, outputs = 1, n_train = 1024, n_test = 256   (pure noise: nothing to learn)
 # teacher:  dim = 32, outputs = 1, teacher_depth = 2, teacher_width = 64, noise = 0.1, n_train = 2048, n_test = 512
 # spirals:  arms = 3, dim = 2, noise = 0.2, n_train = 1500, n_test = 500
+# adding:   length = 50, n_train = 8192, n_test = 2048   (value and marker per step; target: the sum of the two marked values)
 # digits:   test_fraction = 0.2, split_seed = data.seed   (8x8 digits, 1,797 rows, bundled)
 # mnist1d:  (no keys; the fixed 4,000 / 1,000 split, bundled)
 # csv:      path = "file.csv" (relative to this file), target = "last" (a header name, "last", or

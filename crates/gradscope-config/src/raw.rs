@@ -111,7 +111,7 @@ impl Default for RawModel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawData {
-    /// `gaussian`, `teacher`, `spirals`, `digits`, `mnist1d` or `csv`.
+    /// `gaussian`, `teacher`, `spirals`, `adding`, `digits`, `mnist1d` or `csv`.
     pub name: String,
     /// Seed of everything drawn for the data: synthetic samples, splits, batch order.
     pub seed: u64,
@@ -139,6 +139,9 @@ pub struct RawData {
     /// Spirals: number of arms (classes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arms: Option<usize>,
+    /// Adding problem: steps per sequence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
     /// Share of rows held out for testing (digits, csv).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_fraction: Option<f64>,
@@ -179,6 +182,7 @@ impl Default for RawData {
             teacher_depth: None,
             teacher_width: None,
             arms: None,
+            length: None,
             test_fraction: None,
             split_seed: None,
             path: None,

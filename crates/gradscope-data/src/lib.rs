@@ -1,7 +1,7 @@
 //! Data sets for gradscope.
 //!
 //! Everything a training run needs to know about its data lives here: a [`DataSpec`] says
-//! which data set to load (synthetic `gaussian`, `teacher` and `spirals`; the bundled `digits`
+//! which data set to load (synthetic `gaussian`, `teacher`, `spirals` and the `adding` problem; the bundled `digits`
 //! and `mnist1d`; or a user's `csv` file), [`load()`] turns it into a [`Dataset`] (standardised
 //! features in flat `f32` buffers, class labels or regression values, a train and a test
 //! split), and a [`BatchSampler`] decides the order in which training rows are visited.

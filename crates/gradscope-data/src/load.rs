@@ -96,6 +96,19 @@ pub fn load(spec: &DataSpec, data_seed: u64) -> Result<Dataset> {
                 dim - 2
             ),
         )),
+        &DataSpec::Adding {
+            length,
+            n_train,
+            n_test,
+        } => Ok(synthetic_dataset(
+            spec.name(),
+            Task::Regression { outputs: 1 },
+            synthetic::adding(length, n_train, n_test, data_seed),
+            format!(
+                "the adding problem over {length} steps (value and marker per step; the target is \
+                 the sum of the two marked values), data seed {data_seed}"
+            ),
+        )),
         &DataSpec::Digits {
             test_fraction,
             split_seed,

@@ -192,6 +192,19 @@ pub enum DataSpec {
         /// Test rows.
         n_test: usize,
     },
+    /// The adding problem (Hochreiter & Schmidhuber 1997): `length` steps of two channels, a
+    /// value from U[0, 1) and a marker that is 1 on exactly two steps; the target is the sum of
+    /// the two marked values. A row holds the steps in order, `[u_1, m_1, u_2, m_2, …]`, so a
+    /// recurrent net reads it as `[length, 2]`. The best constant prediction (1) has an MSE of
+    /// Var(u + u') = 1/6.
+    Adding {
+        /// Steps per sequence T (at least 2).
+        length: usize,
+        /// Training rows.
+        n_train: usize,
+        /// Test rows.
+        n_test: usize,
+    },
     /// The bundled 8×8 handwritten digits (1,797 rows, 64 features, 10 classes), split by a
     /// seeded shuffle and standardised with the train split's statistics.
     Digits {
@@ -229,6 +242,7 @@ impl DataSpec {
             DataSpec::Gaussian { .. } => "gaussian",
             DataSpec::Teacher { .. } => "teacher",
             DataSpec::Spirals { .. } => "spirals",
+            DataSpec::Adding { .. } => "adding",
             DataSpec::Digits { .. } => "digits",
             DataSpec::Mnist1d => "mnist1d",
             DataSpec::Csv { .. } => "csv",
@@ -296,6 +310,17 @@ impl DataSpec {
                 at_least("dim", dim, 2)?;
                 check_noise(noise)?;
                 check_rows(n_train, n_test, dim)
+            }
+            &DataSpec::Adding {
+                length,
+                n_train,
+                n_test,
+            } => {
+                at_least("length", length, 2)?;
+                let width = length
+                    .checked_mul(2)
+                    .ok_or_else(|| DataError::invalid("length", length, "is too large"))?;
+                check_rows(n_train, n_test, width)
             }
             &DataSpec::Digits { test_fraction, .. } => check_fraction(test_fraction),
             DataSpec::Mnist1d => Ok(()),
