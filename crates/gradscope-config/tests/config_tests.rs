@@ -76,7 +76,7 @@ fn bad_values_name_key_value_rule_and_line() {
         ),
         (
             "[data]\nname = \"imagenet\"\n",
-            "c.toml:2: data.name = \"imagenet\": expected one of gaussian, teacher, spirals, digits, mnist1d, csv",
+            "c.toml:2: data.name = \"imagenet\": expected one of gaussian, teacher, spirals, adding, digits, mnist1d, csv",
         ),
         (
             "device = \"tpu\"\n",
@@ -679,7 +679,7 @@ fn unknown_words_suggest_the_closest_word() {
         ),
         (
             "[data]\nname = \"mnist\"\n",
-            "c.toml:2: data.name = \"mnist\": expected one of gaussian, teacher, spirals, digits, mnist1d, csv; did you mean \"mnist1d\"?",
+            "c.toml:2: data.name = \"mnist\": expected one of gaussian, teacher, spirals, adding, digits, mnist1d, csv; did you mean \"mnist1d\"?",
         ),
         (
             "[data]\nname = \"csv\"\npath = \"/x.csv\"\ntask = \"regresion\"\n",
