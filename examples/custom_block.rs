@@ -101,6 +101,13 @@ fn plain(
     with_seed(device, seed, |d| config.init(d))
 }
 
+/// The experiment under another name (the name the run folder, the console and the report use).
+fn named(exp: &gradscope::config::Experiment, name: &str) -> gradscope::config::Experiment {
+    let mut e = exp.clone();
+    e.name = name.to_string();
+    e
+}
+
 /// Part 2's experiment: everything but the model (data, optimiser, steps, recording).
 const EXPERIMENT: &str = r#"
 seed = 0
@@ -172,7 +179,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let runs = [
         train(
-            &exp,
+            &named(&exp, "highway"),
             &data,
             loss,
             &ModelFacts::custom(format!(
@@ -182,7 +189,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &options("highway"),
         )?,
         train(
-            &exp,
+            &named(&exp, "plain-sigmoid"),
             &data,
             loss,
             &ModelFacts::custom(format!(

@@ -190,6 +190,13 @@ fn a_network_defined_here_trains_like_a_built_in() {
         html.contains("half-skip tanh stack"),
         "the report names the model"
     );
+    // The saved config does not pretend the network is the default MLP of its [model] section.
+    let config = std::fs::read_to_string(custom_dir.join("config.toml")).unwrap();
+    assert!(
+        config.starts_with("# model: half-skip tanh stack"),
+        "{config}"
+    );
+    assert!(!config.lines().any(|l| l.trim() == "[model]"), "{config}");
 
     // The built-in MLP of the config, through the usual path: the same summary fields, save the
     // theory's (which exists only for built-in models).

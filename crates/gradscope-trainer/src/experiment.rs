@@ -725,6 +725,7 @@ where
     write_run(
         exp,
         opts,
+        facts,
         live.is_some(),
         folder.staging(),
         &real.records,
@@ -824,11 +825,34 @@ fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
     }
 }
 
+/// The config to save with the run. A network that is not a built-in one is not what the config's
+/// `[model]` section (defaults, unused) describes, so that section is left out and a comment names
+/// the network instead: nothing reading the folder (the report's plain-stack bound, a person)
+/// mistakes the defaults for the model.
+fn saved_config(exp: &Experiment, facts: &ModelFacts) -> String {
+    let text = to_toml(&exp.raw);
+    if facts.spec.is_some() {
+        return text;
+    }
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(mut table) => {
+            table.remove("model");
+            format!(
+                "# model: {} (not a built-in model: no [model] section)\n{}",
+                facts.description.replace('\n', " "),
+                toml::to_string(&table).unwrap_or(text)
+            )
+        }
+        Err(_) => text,
+    }
+}
+
 /// Writes the run into `dir` (the staging folder): config, records (JSON Lines and long CSV), the
 /// summary, and the report.
 fn write_run(
     exp: &Experiment,
     opts: &RunOptions,
+    facts: &ModelFacts,
     tensorboard_written: bool,
     dir: &Path,
     real: &[StepRecord],
@@ -836,7 +860,7 @@ fn write_run(
     summary: &Summary,
 ) -> Result<()> {
     use crate::output::run_folder::{CONFIG, METRICS_CSV, METRICS_JSONL, SUMMARY};
-    write_atomic(&dir.join(CONFIG), to_toml(&exp.raw).as_bytes())?;
+    write_atomic(&dir.join(CONFIG), saved_config(exp, facts).as_bytes())?;
     // Interleave by step: the real record, then the baseline's.
     let mut all: Vec<&StepRecord> = Vec::with_capacity(real.len() * 2);
     let mut b = baseline.unwrap_or(&[]).iter().peekable();

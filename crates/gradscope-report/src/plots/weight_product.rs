@@ -124,7 +124,9 @@ where
         let label = if !l.product.iter().any(Option::is_some) {
             format!("{name} (not measured)")
         } else if l.bound.is_none() {
-            format!("{name} (residual/norm: no bound)")
+            // Residual and normalised blocks, and networks that are not built-in MLPs, have no
+            // plain-stack bound.
+            format!("{name} (no plain-stack bound)")
         } else {
             name
         };
