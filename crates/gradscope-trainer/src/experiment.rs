@@ -725,11 +725,10 @@ where
     write_run(
         exp,
         opts,
-        facts,
+        &saved_config(exp, facts),
         live.is_some(),
         folder.staging(),
-        &real.records,
-        base.as_ref().map(|a| a.records.as_slice()),
+        (&real.records, base.as_ref().map(|a| a.records.as_slice())),
         &summary,
     )?;
     folder.commit()?;
@@ -852,15 +851,14 @@ fn saved_config(exp: &Experiment, facts: &ModelFacts) -> String {
 fn write_run(
     exp: &Experiment,
     opts: &RunOptions,
-    facts: &ModelFacts,
+    config: &str,
     tensorboard_written: bool,
     dir: &Path,
-    real: &[StepRecord],
-    baseline: Option<&[StepRecord]>,
+    (real, baseline): (&[StepRecord], Option<&[StepRecord]>),
     summary: &Summary,
 ) -> Result<()> {
     use crate::output::run_folder::{CONFIG, METRICS_CSV, METRICS_JSONL, SUMMARY};
-    write_atomic(&dir.join(CONFIG), saved_config(exp, facts).as_bytes())?;
+    write_atomic(&dir.join(CONFIG), config.as_bytes())?;
     // Interleave by step: the real record, then the baseline's.
     let mut all: Vec<&StepRecord> = Vec::with_capacity(real.len() * 2);
     let mut b = baseline.unwrap_or(&[]).iter().peekable();
