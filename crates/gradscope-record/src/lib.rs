@@ -29,5 +29,5 @@ pub use step::{
 };
 pub use summary::{
     FinalMetrics, Finals, HeadOnlyControl, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds,
-    SignalPoint, Status, Summary, TheoryPrediction, Verdict, Versions, VersusChance,
+    SignalPoint, Status, Summary, TheoryPrediction, Verdict, Versions, VersusChance, verdict_tally,
 };

@@ -45,6 +45,26 @@ impl Verdict {
     }
 }
 
+/// Repeats' verdicts counted, the most frequent first (ties in the order learning, bias_only,
+/// indistinguishable, diverged, none: `None` is a run without a verdict); only verdicts that
+/// occur. What the pivot's `2/3 learning, 1/3 bias_only` and the report's badges show.
+pub fn verdict_tally(verdicts: &[Option<Verdict>]) -> Vec<(usize, Option<Verdict>)> {
+    let order = [
+        Some(Verdict::Learning),
+        Some(Verdict::BiasOnly),
+        Some(Verdict::Indistinguishable),
+        Some(Verdict::Diverged),
+        None,
+    ];
+    let mut counts: Vec<(usize, Option<Verdict>)> = order
+        .iter()
+        .map(|v| (verdicts.iter().filter(|w| *w == v).count(), *v))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    counts.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    counts
+}
+
 /// How the real model compares with the best constant prediction on the test split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersusChance {

@@ -222,19 +222,7 @@ fn verdict_count_badges(verdicts: &[Option<Verdict>]) -> String {
     if let [one] = verdicts {
         return verdict_badge(*one);
     }
-    let order = [
-        Some(Verdict::Learning),
-        Some(Verdict::BiasOnly),
-        Some(Verdict::Indistinguishable),
-        Some(Verdict::Diverged),
-        None,
-    ];
-    let mut counts: Vec<(usize, Option<Verdict>)> = order
-        .iter()
-        .map(|v| (verdicts.iter().filter(|w| *w == v).count(), *v))
-        .filter(|(n, _)| *n > 0)
-        .collect();
-    counts.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let counts = gradscope_record::verdict_tally(verdicts);
     counts
         .iter()
         .map(|(n, v)| {

@@ -163,19 +163,7 @@ fn mean_sd(xs: &[f64]) -> Option<(f64, Option<f64>)> {
 /// Verdicts as counts, the most frequent first (ties in the order learning, bias_only,
 /// indistinguishable, diverged, none): `3/3 learning`, `2/3 learning, 1/3 bias_only`.
 fn verdict_counts(verdicts: &[Option<Verdict>]) -> String {
-    let order = [
-        Some(Verdict::Learning),
-        Some(Verdict::BiasOnly),
-        Some(Verdict::Indistinguishable),
-        Some(Verdict::Diverged),
-        None,
-    ];
-    let mut counts: Vec<(usize, Option<Verdict>)> = order
-        .iter()
-        .map(|v| (verdicts.iter().filter(|w| *w == v).count(), *v))
-        .filter(|(n, _)| *n > 0)
-        .collect();
-    counts.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let counts = gradscope_record::verdict_tally(verdicts);
     counts
         .iter()
         .map(|(n, v)| {
