@@ -157,22 +157,7 @@ pub fn chain_table(r: &ChainReport) -> String {
          forward: h_k = w^k x + b(1-w^k)/(1-w); backward: dh_N/dh_k = w^(N-k)\n\n",
         r.depth, r.w, r.b, r.x
     );
-    s.push_str(&format!(
-        "{:>5}  {:>14} {:>14} {:>8}  {:>14} {:>14} {:>8}\n",
-        "k", "h_k", "closed form", "rel.err", "dh_N/dh_k", "w^(N-k)", "rel.err"
-    ));
-    for l in &r.layers {
-        s.push_str(&format!(
-            "{:>5}  {:>14} {:>14} {:>8}  {:>14} {:>14} {:>8}\n",
-            l.index,
-            fmt(l.activation.get()),
-            fmt(l.activation_closed_form.get()),
-            rel_err(l.activation.get(), l.activation_closed_form.get()),
-            fmt(l.grad.get()),
-            fmt(l.grad_closed_form.get()),
-            rel_err(l.grad.get(), l.grad_closed_form.get()),
-        ));
-    }
+    s.push_str(&layer_rows(r, "closed form", "w^(N-k)", false));
     let first = r.layers.first().map_or(f64::NAN, |l| l.grad.get().abs());
     let verdict = if r.w.abs() < 1.0 {
         format!(
@@ -193,6 +178,48 @@ pub fn chain_table(r: &ChainReport) -> String {
     s
 }
 
+/// The per-layer rows of both tables: h_k and ∂h_N/∂h_k beside their references (headed
+/// `value_ref` and `grad_ref`), and the measured per-step factor when `factor` is set.
+fn layer_rows(r: &ChainReport, value_ref: &str, grad_ref: &str, factor: bool) -> String {
+    let line = |cells: [String; 7], last: Option<String>| {
+        let [k, h, hr, he, g, gr, ge] = cells;
+        let mut row = format!("{k:>5}  {h:>14} {hr:>14} {he:>8}  {g:>14} {gr:>14} {ge:>8}");
+        if let Some(f) = last {
+            row.push_str(&format!("  {f:>10}"));
+        }
+        row.push('\n');
+        row
+    };
+    let header = [
+        "k",
+        "h_k",
+        value_ref,
+        "rel.err",
+        "dh_N/dh_k",
+        grad_ref,
+        "rel.err",
+    ];
+    let mut s = line(header.map(str::to_string), factor.then(|| "factor".into()));
+    for l in &r.layers {
+        s.push_str(&line(
+            [
+                l.index.to_string(),
+                fmt(l.activation.get()),
+                fmt(l.activation_closed_form.get()),
+                rel_err(l.activation.get(), l.activation_closed_form.get()),
+                fmt(l.grad.get()),
+                fmt(l.grad_closed_form.get()),
+                rel_err(l.grad.get(), l.grad_closed_form.get()),
+            ],
+            factor.then(|| {
+                l.step_factor
+                    .map_or("-".into(), |f| gradscope_record::format_sig(f.get(), 4))
+            }),
+        ));
+    }
+    s
+}
+
 /// The chain with an activation: each layer against the f64 recurrence, the measured per-step
 /// factor, and the fixed point's λ that the factor tends to.
 fn activation_chain_table(r: &ChainReport, a: Activation) -> String {
@@ -201,24 +228,7 @@ fn activation_chain_table(r: &ChainReport, a: Activation) -> String {
          reference: the same recurrence and its gradient in f64; factor: dh_N/dh_k / dh_N/dh_(k+1)\n\n",
         r.depth, r.w, r.b, r.x
     );
-    s.push_str(&format!(
-        "{:>5}  {:>14} {:>14} {:>8}  {:>14} {:>14} {:>8}  {:>10}\n",
-        "k", "h_k", "reference", "rel.err", "dh_N/dh_k", "reference", "rel.err", "factor"
-    ));
-    for l in &r.layers {
-        s.push_str(&format!(
-            "{:>5}  {:>14} {:>14} {:>8}  {:>14} {:>14} {:>8}  {:>10}\n",
-            l.index,
-            fmt(l.activation.get()),
-            fmt(l.activation_closed_form.get()),
-            rel_err(l.activation.get(), l.activation_closed_form.get()),
-            fmt(l.grad.get()),
-            fmt(l.grad_closed_form.get()),
-            rel_err(l.grad.get(), l.grad_closed_form.get()),
-            l.step_factor
-                .map_or("-".into(), |f| gradscope_record::format_sig(f.get(), 4)),
-        ));
-    }
+    s.push_str(&layer_rows(r, "reference", "reference", true));
     s.push('\n');
     match r.fixed_point {
         Some(fp) => {
