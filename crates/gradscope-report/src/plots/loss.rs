@@ -27,8 +27,9 @@ const BASELINE: RGBColor = RGBColor(90, 98, 110);
 const OUTSIDE: RGBColor = RGBColor(25, 135, 84);
 /// Colour of the constant prediction's loss.
 const CONSTANT: RGBColor = RGBColor(136, 84, 168);
-/// Colour of the head-only control.
-const HEAD_ONLY: RGBColor = RGBColor(214, 120, 20);
+/// Colour of the head-only control: near-black, outside the run palette, so that it never takes
+/// the colour of the run it is drawn over (a comparison's second run is orange).
+const HEAD_ONLY: RGBColor = crate::draw::INK;
 
 /// The head-only control's windowed mean loss at the trace's steps (empty without one).
 pub(crate) fn head_only_series(summary: &gradscope_record::Summary) -> Vec<(f64, f64)> {
