@@ -30,7 +30,7 @@ use gradscope::model::{
     Activation, Block, DeepNet, DenseBlock, ForwardCtx, InitKind, MlpConfig, WeightInit, linear,
     with_seed,
 };
-use gradscope::trainer::{ModelFacts, RunOptions, train};
+use gradscope::trainer::{NetworkInfo, RunOptions, train};
 
 /// The highway block: a transform, a gate, and the identity.
 #[derive(Module, Debug)]
@@ -182,7 +182,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &named(&exp, "highway"),
             &data,
             loss,
-            &ModelFacts::custom(format!(
+            &NetworkInfo::custom(format!(
                 "highway: {depth} blocks of width {width}, gate bias -4"
             )),
             |d| highway(width, depth, classes, exp.seed, d),
@@ -192,7 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &named(&exp, "plain-sigmoid"),
             &data,
             loss,
-            &ModelFacts::custom(format!(
+            &NetworkInfo::custom(format!(
                 "plain sigmoid MLP: {depth} layers of width {width}"
             )),
             |d| plain(width, depth, classes, exp.seed, d),

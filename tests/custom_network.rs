@@ -14,7 +14,7 @@ use gradscope::model::{
     Activation, ForwardCtx, InitKind, LayerInfo, LayerObserver, Network, WeightInit, linear,
     linear_params, with_seed,
 };
-use gradscope::trainer::{ModelFacts, RunOptions, run_experiment, train};
+use gradscope::trainer::{NetworkInfo, RunOptions, run_experiment, train};
 
 /// A tanh stack that adds each layer's input back at half weight, written against the
 /// `Network` trait directly (no `Block`, no `DeepNet`).
@@ -166,7 +166,7 @@ fn a_network_defined_here_trains_like_a_built_in() {
         &exp,
         &data,
         loss,
-        &ModelFacts::custom("half-skip tanh stack, 6 x 32"),
+        &NetworkInfo::custom("half-skip tanh stack, 6 x 32"),
         |d| HalfSkip::new(inputs, 32, 6, outputs, exp.seed, d),
         &options(&custom_dir),
     )

@@ -24,44 +24,23 @@ pub const MAX_THREADS: usize = 512;
 /// value (a `u64` seed such as 18446744073709551615) would pass here and fail when saved.
 pub const MAX_CONFIG_INT: u64 = i64::MAX as u64;
 
-/// The model, before the data fixes its input and output dimensions.
+/// The model, before the data fixes its input and output dimensions: a built-in
+/// architecture's [`ModelSpec`] whose data dimensions are placeholders until
+/// [`ModelSettings::spec`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ModelSettings {
-    /// A deep MLP (its `input_dim` and `output_dim` are filled in by [`ModelSettings::spec`]).
-    Mlp(MlpConfig),
-    /// The scalar chain (its head is sized by [`ModelSettings::spec`]).
-    Chain {
-        /// Length N.
-        depth: usize,
-        /// Initial w.
-        w: f64,
-        /// Initial b.
-        b: f64,
-        /// Shared (w, b).
-        tied: bool,
-    },
-}
+pub struct ModelSettings(pub ModelSpec);
 
 impl ModelSettings {
     /// The model for data with these dimensions.
     pub fn spec(&self, input_dim: usize, output_dim: usize) -> ModelSpec {
-        match *self {
-            ModelSettings::Mlp(mut c) => {
-                c.input_dim = input_dim;
-                c.output_dim = output_dim;
-                ModelSpec::Mlp(c)
-            }
-            ModelSettings::Chain { depth, w, b, tied } => ModelSpec::Chain(ChainConfig {
-                activation: None,
-                depth,
-                w,
-                b,
-                tied,
-                head: Some((input_dim, output_dim)),
-            }),
-        }
+        self.0.with_data_dims(input_dim, output_dim)
     }
 }
+
+/// The `[model]` section of each `model.kind`: the function that checks that kind's keys. One
+/// line per built-in architecture (see `gradscope_model::arch` for the other two steps).
+const MODEL_SECTIONS: &[(&str, fn(&RawModel) -> Result<ModelSpec>)] =
+    &[("mlp", mlp_section), ("chain", chain_section)];
 
 /// The optimiser family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -295,70 +274,71 @@ fn validate_model(m: &RawModel) -> Result<ModelSettings> {
             "must be at most 1000"
         },
     )?;
-    match m.kind.as_str() {
-        "chain" => {
-            check(m.w.is_finite(), "model.w", m.w, "must be finite")?;
-            check(m.b.is_finite(), "model.b", m.b, "must be finite")?;
-            Ok(ModelSettings::Chain {
-                depth: m.depth,
-                w: m.w,
-                b: m.b,
-                tied: m.tied,
-            })
-        }
-        "mlp" => {
-            check(m.width >= 1, "model.width", m.width, "must be at least 1")?;
-            finite_nonneg("model.sigma_w", m.sigma_w)?;
-            finite_nonneg("model.sigma_b", m.sigma_b)?;
-            check(
-                (1..=2).contains(&m.block_linears),
-                "model.block_linears",
-                m.block_linears,
-                "must be 1 or 2",
-            )?;
-            if let Some(a) = m.branch_scale {
-                check(a.is_finite(), "model.branch_scale", a, "must be finite")?;
-                check(
-                    m.residual,
-                    "model.branch_scale",
-                    a,
-                    "needs model.residual = true",
-                )?;
-            }
-            let config = MlpConfig {
-                input_dim: 1,
-                output_dim: 1,
-                width: m.width,
-                depth: m.depth,
-                activation: word::<Activation>(
-                    "model.activation",
-                    &m.activation,
-                    &Activation::ALL.map(Activation::name),
-                )?,
-                init: WeightInit::new(
-                    word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
-                    m.sigma_w,
-                ),
-                bias: m.bias,
-                sigma_b: m.sigma_b,
-                residual: m.residual,
-                block_linears: m.block_linears,
-                branch_scale: m.branch_scale,
-                norm: word::<NormKind>("model.norm", &m.norm, &NormKind::ALL.map(NormKind::name))?,
-                norm_position: word::<NormPosition>(
-                    "model.norm_position",
-                    &m.norm_position,
-                    &[NormPosition::Pre.name(), NormPosition::Post.name()],
-                )?,
-            };
-            Ok(ModelSettings::Mlp(config))
-        }
-        other => Err(ConfigError::unknown_word(
-            "model.kind",
-            other,
-            &["mlp", "chain"],
-        )),
+    let Some((_, section)) = MODEL_SECTIONS.iter().find(|(kind, _)| *kind == m.kind) else {
+        let kinds: Vec<&str> = MODEL_SECTIONS.iter().map(|(kind, _)| *kind).collect();
+        return Err(ConfigError::unknown_word("model.kind", &m.kind, &kinds));
+    };
+    section(m).map(ModelSettings)
+}
+
+fn chain_section(m: &RawModel) -> Result<ModelSpec> {
+    check(m.w.is_finite(), "model.w", m.w, "must be finite")?;
+    check(m.b.is_finite(), "model.b", m.b, "must be finite")?;
+    Ok(ModelSpec::Chain(ChainConfig {
+        activation: None,
+        depth: m.depth,
+        w: m.w,
+        b: m.b,
+        tied: m.tied,
+        head: None,
+    }))
+}
+
+fn mlp_section(m: &RawModel) -> Result<ModelSpec> {
+    check(m.width >= 1, "model.width", m.width, "must be at least 1")?;
+    finite_nonneg("model.sigma_w", m.sigma_w)?;
+    finite_nonneg("model.sigma_b", m.sigma_b)?;
+    check(
+        (1..=2).contains(&m.block_linears),
+        "model.block_linears",
+        m.block_linears,
+        "must be 1 or 2",
+    )?;
+    if let Some(a) = m.branch_scale {
+        check(a.is_finite(), "model.branch_scale", a, "must be finite")?;
+        check(
+            m.residual,
+            "model.branch_scale",
+            a,
+            "needs model.residual = true",
+        )?;
     }
+    Ok(ModelSpec::Mlp(MlpConfig {
+        input_dim: 1,
+        output_dim: 1,
+        width: m.width,
+        depth: m.depth,
+        activation: word::<Activation>(
+            "model.activation",
+            &m.activation,
+            &Activation::ALL.map(Activation::name),
+        )?,
+        init: WeightInit::new(
+            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
+            m.sigma_w,
+        ),
+        bias: m.bias,
+        sigma_b: m.sigma_b,
+        residual: m.residual,
+        block_linears: m.block_linears,
+        branch_scale: m.branch_scale,
+        norm: word::<NormKind>("model.norm", &m.norm, &NormKind::ALL.map(NormKind::name))?,
+        norm_position: word::<NormPosition>(
+            "model.norm_position",
+            &m.norm_position,
+            &[NormPosition::Pre.name(), NormPosition::Post.name()],
+        )?,
+    }))
 }
 
 fn unused(d: &RawData, allowed: &[&str]) -> Result<()> {

@@ -28,6 +28,7 @@ pub mod load;
 pub mod locate;
 pub mod name;
 pub mod raw;
+pub mod remedy;
 
 pub use checked::{
     Experiment, LossChoice, MAX_CONFIG_INT, MAX_THREADS, ModelSettings, OptimKind, OptimSettings,
@@ -41,3 +42,4 @@ pub use load::{
 };
 pub use name::{MAX_DERIVED_NAME_LEN, MAX_NAME_LEN, check_name, safe_name};
 pub use raw::{RawConfig, RawData, RawModel, RawOptim, RawTrain};
+pub use remedy::{settings_for, with_config_settings};

@@ -64,11 +64,11 @@
 //! rate vanished (10.0 %), layer normalisation vanished (8.6 %), plain residual connections
 //! overflowed: none of these is offered for vanishing during training.
 
-use gradscope_model::{Activation, InitKind, ModelSpec, NormKind};
+use gradscope_model::{Activation, Family, InitKind, ModelFacts, WeightInit};
 pub use gradscope_record::{
     Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Onset, Phase, UnitTrend, WorstPhase,
 };
-use gradscope_record::{Real, StepRecord, format_sig};
+use gradscope_record::{Change, Real, Remedy, StepRecord, format_sig};
 
 /// Consecutive records that make a phase (or a stretch of dead or saturated units) lasting.
 pub const LASTING_RECORDS: usize = 3;
@@ -76,9 +76,11 @@ pub const LASTING_RECORDS: usize = 3;
 /// What the remedies may depend on: the model and the optimiser settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DiagnosisContext {
-    /// The model, when it is a built-in one; `None` for any other [`gradscope_model::Network`],
-    /// which gets the remedies that hold for every architecture.
-    pub model: Option<ModelSpec>,
+    /// What is known about the model ([`gradscope_model::ModelSpec::facts`] for a built-in
+    /// one); `None` for a network of which nothing is known, which gets the remedies that hold
+    /// for every architecture. Remedies are data ([`Remedy`]): the config keys that make them
+    /// are added by whoever built the model from a config.
+    pub model: Option<ModelFacts>,
     /// Learning rate of the real run (0 when only the initialisation was probed).
     pub lr: f64,
     /// Whether gradient clipping is on.
@@ -359,16 +361,6 @@ fn percent(x: Real) -> String {
     format!("{:.0} %", 100.0 * x.get())
 }
 
-/// `0.02` rather than `0.0200`.
-fn short(x: f64) -> String {
-    let s = format_sig(x, 3);
-    if s.contains('.') && !s.contains('e') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 fn steps(from: u64, to: u64) -> String {
     if from == to {
         format!("step {from}")
@@ -529,19 +521,19 @@ fn summarise(kind: DiagnosisKind, e: &Evidence, f: &Facts, th: &DiagnosisThresho
 
 /// Whether the initialisation matches the activation (He for the ReLU family, Xavier/LeCun for
 /// the rest, orthogonal for both) at σ_w ≈ 1; and the name of the one that would.
-fn init_fit(m: &gradscope_model::MlpConfig) -> (bool, &'static str) {
+fn init_fit(activation: Activation, init: WeightInit) -> (bool, &'static str) {
     let relu_like = matches!(
-        m.activation,
+        activation,
         Activation::Relu | Activation::LeakyRelu | Activation::Gelu | Activation::Silu
     );
     let family = if relu_like {
         matches!(
-            m.init.kind,
+            init.kind,
             InitKind::HeNormal | InitKind::HeUniform | InitKind::Orthogonal
         )
     } else {
         matches!(
-            m.init.kind,
+            init.kind,
             InitKind::XavierNormal
                 | InitKind::XavierUniform
                 | InitKind::LecunNormal
@@ -553,72 +545,175 @@ fn init_fit(m: &gradscope_model::MlpConfig) -> (bool, &'static str) {
     } else {
         "xavier_normal"
     };
-    (family && (m.init.sigma_w - 1.0).abs() < 0.2, name)
+    (family && (init.sigma_w - 1.0).abs() < 0.2, name)
 }
 
-fn lower_lr(lr: f64, why: &str) -> String {
-    format!(
-        "lower the learning rate (optim.lr = {}, now {lr}): {why}",
-        short(lr / 10.0)
+fn lower_lr(lr: f64, why: &str) -> Remedy {
+    Remedy::new(
+        Change::LowerLearningRate {
+            now: lr,
+            to: lr / 10.0,
+        },
+        "lower the learning rate",
+        why,
+    )
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| w.to_string()).collect()
+}
+
+fn init(kind: &str, name: &str, why: &str) -> Remedy {
+    Remedy::new(
+        Change::Init {
+            init: Some(kind.into()),
+        },
+        name,
+        why,
+    )
+}
+
+fn normalise(norms: &[&str], name: &str, why: &str) -> Remedy {
+    Remedy::new(
+        Change::Normalise {
+            norms: words(norms),
+        },
+        name,
+        why,
+    )
+}
+
+fn residual(branch_scale: Option<f64>, name: &str, why: &str) -> Remedy {
+    Remedy::new(Change::Residual { branch_scale }, name, why)
+}
+
+fn clip() -> Remedy {
+    Remedy::new(
+        Change::ClipGlobalNorm { max_norm: 1.0 },
+        "gradient clipping by global norm",
+        "bounds every step whatever the gradient",
     )
 }
 
 /// Remedies for ReLU units that died during training (not already in `out`).
-fn dying_relu(out: &mut Vec<String>, m: &gradscope_model::MlpConfig, matched_init: bool) {
-    if m.activation == Activation::Relu {
-        out.push("leaky ReLU (model.activation = \"leaky_relu\"), with the lower learning rate: a unit that is negative for every input still passes 1 % of the gradient and can come back, where a dead ReLU unit gets none; it keeps units alive, not the steps small".into());
+fn dying_relu(out: &mut Vec<Remedy>, activation: Activation, matched_init: bool) {
+    if activation == Activation::Relu {
+        out.push(Remedy::new(
+            Change::Activation {
+                activations: words(&["leaky_relu"]),
+            },
+            "leaky ReLU",
+            "used with the lower learning rate, a unit that is negative for every input still passes 1 % of the gradient and can come back, where a dead ReLU unit gets none; it keeps units alive, not the steps small",
+        ));
     }
-    if !matched_init && !out.iter().any(|r| r.contains("model.init =")) {
-        out.push("He initialisation (model.init = \"he_normal\", model.sigma_w = 1): starts every layer's pre-activations centred at unit scale, each unit on for about half of the inputs".into());
+    let has_init = out.iter().any(|r| matches!(r.change, Change::Init { .. }));
+    if !matched_init && !has_init {
+        out.push(init(
+            "he_normal",
+            "He initialisation",
+            "starts every layer's pre-activations centred at unit scale, each unit on for about half of the inputs",
+        ));
     }
 }
 
+/// The initialisation and normalisation remedies for a network of which only its layers are
+/// known: in words, since which initialiser fits depends on an activation gradscope cannot see.
+fn gain_near_one(out: &mut Vec<Remedy>) {
+    out.push(Remedy::new(
+        Change::Init { init: None },
+        "an initialisation that keeps each layer's gain near 1",
+        "Xavier for tanh and sigmoid, He for ReLU",
+    ));
+    out.push(normalise(
+        &[],
+        "normalisation",
+        "re-scales every layer's signal",
+    ));
+}
+
 /// Remedies for a network gradscope knows nothing about beyond its layers: what holds for every
-/// architecture, in words rather than config keys.
+/// architecture.
 fn general_remedies(
     kind: DiagnosisKind,
     appeared_during_training: bool,
     dead_grew: bool,
     ctx: &DiagnosisContext,
-) -> Vec<String> {
+) -> Vec<Remedy> {
     let mut out = Vec::new();
     match kind {
         DiagnosisKind::Exploding => {
             if ctx.lr > 0.0 {
-                out.push(format!(
-                    "lower the learning rate (now {}): the update, not the architecture, may be what overflows",
-                    ctx.lr
+                out.push(lower_lr(
+                    ctx.lr,
+                    "the update, not the architecture, may be what overflows",
                 ));
             }
             if !ctx.clipping {
-                out.push(
-                    "gradient clipping by global norm: bounds every step whatever the gradient"
-                        .into(),
-                );
+                out.push(clip());
             }
-            out.push("an initialisation that keeps each layer's gain near 1 (Xavier for tanh and sigmoid, He for ReLU), or normalisation".into());
+            gain_near_one(&mut out);
         }
         DiagnosisKind::Vanishing => {
             if appeared_during_training {
-                out.push(format!(
-                    "lower the learning rate (now {}): the signal was healthy at initialisation",
-                    ctx.lr
+                out.push(lower_lr(
+                    ctx.lr,
+                    "the signal was healthy at initialisation",
                 ));
             }
             if dead_grew {
-                out.push("a leaky ReLU or GELU: dead ReLU units pass no gradient".into());
+                out.push(Remedy::new(
+                    Change::Activation {
+                        activations: words(&["leaky_relu", "gelu"]),
+                    },
+                    "a leaky ReLU or GELU",
+                    "dead ReLU units pass no gradient",
+                ));
             }
-            out.push("skip connections around the layers where the signal falls: an identity path carries the gradient past them".into());
-            out.push("normalisation, and an initialisation that keeps each layer's gain near 1 (Xavier for tanh and sigmoid, He for ReLU)".into());
+            out.push(residual(
+                None,
+                "skip connections around the layers where the signal falls",
+                "an identity path carries the gradient past them",
+            ));
+            gain_near_one(&mut out);
         }
         DiagnosisKind::Healthy => {
             if dead_grew && ctx.lr > 0.0 {
-                out.push(format!(
-                    "lower the learning rate (now {}): dead ReLU units grew during training",
-                    ctx.lr
-                ));
+                out.push(lower_lr(ctx.lr, "dead ReLU units grew during training"));
             }
         }
+    }
+    out
+}
+
+/// Remedies for the scalar chain, whose only knob is w.
+fn chain_remedies(kind: DiagnosisKind, during: bool, ctx: &DiagnosisContext) -> Vec<Remedy> {
+    let trained = ctx.lr > 0.0;
+    let mut out = Vec::new();
+    match kind {
+        DiagnosisKind::Vanishing => {
+            if during && trained {
+                out.push(lower_lr(
+                    ctx.lr,
+                    "the updates moved w away from 1 after a healthy start",
+                ));
+            }
+            out.push(Remedy::new(
+                Change::WeightTowardOne,
+                "use |w| closer to 1",
+                "the chain scales the gradient k layers down by w^k",
+            ));
+        }
+        DiagnosisKind::Exploding => {
+            out.push(Remedy::new(
+                Change::WeightTowardOne,
+                "use |w| closer to 1, or fewer layers",
+                "w^k overflows",
+            ));
+            if trained {
+                out.push(lower_lr(ctx.lr, ""));
+            }
+        }
+        DiagnosisKind::Healthy => {}
     }
     out
 }
@@ -628,74 +723,70 @@ fn remedies(
     e: &Evidence,
     ctx: &DiagnosisContext,
     th: &DiagnosisThresholds,
-) -> Vec<String> {
-    let mut out = Vec::new();
+) -> Vec<Remedy> {
     let during = e
         .worst
         .as_ref()
         .is_some_and(|w| w.onset == Onset::DuringTraining);
     let dead_grew = e.dead_units.is_some_and(|t| t.grew);
     let trained = ctx.lr > 0.0;
-    let Some(model) = ctx.model else {
+    let Some(facts) = ctx.model else {
         return general_remedies(kind, during && trained, dead_grew, ctx);
     };
-    let ModelSpec::Mlp(m) = model else {
-        match kind {
-            DiagnosisKind::Vanishing => {
-                if during && trained {
-                    out.push(lower_lr(
-                        ctx.lr,
-                        "the updates moved w away from 1 after a healthy start",
-                    ));
-                }
-                out.push(
-                    "use |w| closer to 1: the chain scales the gradient k layers down by w^k"
-                        .into(),
-                );
-            }
-            DiagnosisKind::Exploding => {
-                out.push("use |w| closer to 1, or fewer layers: w^k overflows".into());
-                if trained {
-                    out.push(format!("lower the learning rate (now {})", ctx.lr));
-                }
-            }
-            DiagnosisKind::Healthy => {}
-        }
-        return out;
+    if let Family::ScalarChain { .. } = facts.family {
+        return chain_remedies(kind, during, ctx);
+    }
+    // Remedies that name an initialiser or an activation need both known.
+    let (Some(activation), Some(init_facts)) = (facts.activation, facts.init) else {
+        return general_remedies(kind, during && trained, dead_grew, ctx);
     };
-    let (matched_init, init_name) = init_fit(&m);
+    let mut out = Vec::new();
+    let (matched_init, init_name) = init_fit(activation, init_facts.init);
     let saturated = e
         .max_saturated_fraction
         .is_some_and(|s| s.get() > th.saturated_fraction);
     let non_saturating = || {
-        format!(
-            "a non-saturating activation (model.activation = \"relu\" or \"gelu\"): {} has a derivative of at most {} and saturates",
-            m.activation,
-            if m.activation == Activation::Sigmoid {
-                "0.25"
-            } else {
-                "1"
-            }
+        Remedy::new(
+            Change::Activation {
+                activations: words(&["relu", "gelu"]),
+            },
+            "a non-saturating activation",
+            format!(
+                "{activation} has a derivative of at most {} and saturates",
+                if activation == Activation::Sigmoid {
+                    "0.25"
+                } else {
+                    "1"
+                }
+            ),
         )
     };
+    let residual_on = facts.is_residual();
+    let norm_on = facts.is_normalised();
     match kind {
         DiagnosisKind::Exploding => {
             if trained {
-                out.push(format!(
-                    "lower the learning rate (optim.lr, now {}): the update, not the architecture, may be what overflows",
-                    ctx.lr
+                out.push(lower_lr(
+                    ctx.lr,
+                    "the update, not the architecture, may be what overflows",
                 ));
             }
             if !ctx.clipping {
-                out.push("gradient clipping by global norm (optim.clip_norm = 1.0): bounds every step whatever the gradient".into());
+                out.push(clip());
             }
-            if !matched_init || m.init.sigma_w > 1.2 {
-                out.push(format!(
-                    "Xavier/He initialisation (model.init = \"{init_name}\", model.sigma_w = 1): keeps the product of the layers' norms near 1"
+            if !matched_init || init_facts.init.sigma_w > 1.2 {
+                out.push(init(
+                    init_name,
+                    "Xavier/He initialisation",
+                    "keeps the product of the layers' norms near 1",
                 ));
             }
-            if m.norm == NormKind::None {
-                out.push("normalisation (model.norm = \"layer\" or \"batch\"): re-scales every layer's signal".into());
+            if !norm_on {
+                out.push(normalise(
+                    &["layer", "batch"],
+                    "normalisation",
+                    "re-scales every layer's signal",
+                ));
             }
         }
         DiagnosisKind::Vanishing if during && trained => {
@@ -706,35 +797,53 @@ fn remedies(
             };
             out.push(lower_lr(ctx.lr, why));
             if dead_grew {
-                dying_relu(&mut out, &m, matched_init);
+                dying_relu(&mut out, activation, matched_init);
             }
-            if !m.residual {
-                out.push("residual connections with a small branch scale (model.residual = true, model.branch_scale = 0.1): an identity path carries the gradient past every block, and the small scale keeps the sum of many blocks from blowing up".into());
+            if !residual_on {
+                out.push(residual(
+                    Some(0.1),
+                    "residual connections with a small branch scale",
+                    "an identity path carries the gradient past every block, and the small scale keeps the sum of many blocks from blowing up",
+                ));
             }
-            if m.norm == NormKind::None {
-                out.push("batch normalisation (model.norm = \"batch\"): re-centres every unit's pre-activation over the batch at every step, so no unit can drift to where it is off (or saturated) for every input".into());
+            if !norm_on {
+                out.push(normalise(
+                    &["batch"],
+                    "batch normalisation",
+                    "re-centres every unit's pre-activation over the batch at every step, so no unit can drift to where it is off (or saturated) for every input",
+                ));
             }
-            if m.activation.saturates() || saturated {
+            if activation.saturates() || saturated {
                 out.push(non_saturating());
             }
         }
         DiagnosisKind::Vanishing => {
             if !matched_init {
-                out.push(format!(
-                    "Xavier/He initialisation (model.init = \"{init_name}\", model.sigma_w = 1): a per-layer factor of 1 at initialisation"
+                out.push(init(
+                    init_name,
+                    "Xavier/He initialisation",
+                    "a per-layer factor of 1 at initialisation",
                 ));
             }
-            if !m.residual {
-                out.push("residual connections (model.residual = true): an identity path carries the gradient past every block".into());
+            if !residual_on {
+                out.push(residual(
+                    None,
+                    "residual connections",
+                    "an identity path carries the gradient past every block",
+                ));
             }
-            if m.norm == NormKind::None {
-                out.push("normalisation (model.norm = \"batch\" or \"layer\"): keeps every layer's pre-activations at unit scale".into());
+            if !norm_on {
+                out.push(normalise(
+                    &["batch", "layer"],
+                    "normalisation",
+                    "keeps every layer's pre-activations at unit scale",
+                ));
             }
-            if m.activation.saturates() || saturated {
+            if activation.saturates() || saturated {
                 out.push(non_saturating());
             }
             if dead_grew {
-                dying_relu(&mut out, &m, matched_init);
+                dying_relu(&mut out, activation, matched_init);
             }
         }
         DiagnosisKind::Healthy => {
@@ -745,7 +854,7 @@ fn remedies(
                         "dead ReLU units grew during training: large updates push units to where they are off for every input, and a dead unit gets no gradient to come back",
                     ));
                 }
-                dying_relu(&mut out, &m, matched_init);
+                dying_relu(&mut out, activation, matched_init);
             }
         }
     }
@@ -754,7 +863,7 @@ fn remedies(
 
 #[cfg(test)]
 mod tests {
-    use gradscope_model::{MlpConfig, WeightInit};
+    use gradscope_model::{MlpConfig, ModelSpec};
     use gradscope_record::{LayerSeries, NonFinite, NonFiniteKind, RunKind, SCHEMA_VERSION};
 
     use super::*;
@@ -795,17 +904,29 @@ mod tests {
     fn ctx(lr: f64) -> DiagnosisContext {
         let init = WeightInit::new(InitKind::HeNormal, 1.0);
         DiagnosisContext {
-            model: Some(ModelSpec::Mlp(MlpConfig::new(
-                64,
-                10,
-                128,
-                30,
-                Activation::Relu,
-                init,
-            ))),
+            model: Some(
+                ModelSpec::Mlp(MlpConfig::new(64, 10, 128, 30, Activation::Relu, init)).facts(),
+            ),
             lr,
             clipping: false,
         }
+    }
+
+    fn lowered(lr: f64) -> Change {
+        Change::LowerLearningRate {
+            now: lr,
+            to: lr / 10.0,
+        }
+    }
+
+    fn leaky() -> Change {
+        Change::Activation {
+            activations: vec!["leaky_relu".into()],
+        }
+    }
+
+    fn has(d: &Diagnosis, change: &Change) -> bool {
+        d.remedies.iter().any(|r| &r.change == change)
     }
 
     fn go(records: &[StepRecord]) -> Diagnosis {
@@ -836,12 +957,18 @@ mod tests {
             s.ends_with("(×1.00 per layer), then as little as 0.00100, below the threshold 1e-2"),
             "{s}"
         );
-        assert!(d.remedies[0].starts_with("lower the learning rate (optim.lr = 0.01, now 0.1)"));
+        assert_eq!(d.remedies[0].change, lowered(0.1));
+        assert!(d.remedies[0].text.starts_with("lower the learning rate (now 0.1): "));
         // The dead fraction stayed low: no dying-ReLU remedy, the architecture ones instead.
-        let all = d.remedies.join("\n");
-        assert!(!all.contains("leaky_relu"), "{all}");
-        assert!(all.contains("model.branch_scale = 0.1"), "{all}");
-        assert!(all.contains("model.norm = \"batch\""), "{all}");
+        assert!(!has(&d, &leaky()), "{:?}", d.remedies);
+        let small_branch = Change::Residual {
+            branch_scale: Some(0.1),
+        };
+        assert!(has(&d, &small_branch), "{:?}", d.remedies);
+        let batch = Change::Normalise {
+            norms: vec!["batch".into()],
+        };
+        assert!(has(&d, &batch), "{:?}", d.remedies);
     }
 
     /// Two records are one unlucky stretch of batches, not a phase: healthy, with the dip named.
@@ -885,14 +1012,9 @@ mod tests {
     fn vanishing_from_the_start_is_at_initialisation() {
         let init = WeightInit::new(InitKind::XavierNormal, 1.0);
         let ctx = DiagnosisContext {
-            model: Some(ModelSpec::Mlp(MlpConfig::new(
-                64,
-                10,
-                128,
-                24,
-                Activation::Sigmoid,
-                init,
-            ))),
+            model: Some(
+                ModelSpec::Mlp(MlpConfig::new(64, 10, 128, 24, Activation::Sigmoid, init)).facts(),
+            ),
             lr: 0.03,
             clipping: false,
         };
@@ -906,10 +1028,15 @@ mod tests {
             s.starts_with("vanishing at initialisation (steps 0–195, 40 of 40 records vanish): the first layer receives 1.00e-29 of the last layer's gradient"),
             "{s}"
         );
-        let all = d.remedies.join("\n");
-        assert!(all.contains("model.residual = true"), "{all}");
-        assert!(all.contains("non-saturating"), "{all}");
-        assert!(!all.contains("optim.lr"), "{all}");
+        assert!(has(&d, &Change::Residual { branch_scale: None }));
+        let non_saturating = Change::Activation {
+            activations: vec!["relu".into(), "gelu".into()],
+        };
+        assert!(has(&d, &non_saturating), "{:?}", d.remedies);
+        assert!(!d.remedies.iter().any(|r| matches!(
+            r.change,
+            Change::LowerLearningRate { .. }
+        )));
 
         // A lasting vanishing start that recovers is still named, with where it recovered.
         let d = go(&run(&[(LOW, 5), (OK, 35)], 0.0));
@@ -1043,14 +1170,14 @@ mod tests {
             "{s}"
         );
         assert_eq!(d.kind, DiagnosisKind::Vanishing);
-        assert!(d.remedies[0].starts_with("lower the learning rate (optim.lr = 0.01, now 0.1)"));
-        assert!(
-            d.remedies[1].starts_with("leaky ReLU (model.activation = \"leaky_relu\")"),
-            "{:?}",
-            d.remedies
-        );
+        assert_eq!(d.remedies[0].change, lowered(0.1));
+        assert_eq!(d.remedies[1].change, leaky(), "{:?}", d.remedies);
         // He init is already used: not offered again.
-        assert!(!d.remedies.join("\n").contains("model.init"));
+        assert!(
+            !d.remedies
+                .iter()
+                .any(|r| matches!(r.change, Change::Init { .. }))
+        );
 
         // The same growth in a healthy run still gets the dying-ReLU remedies.
         let mut healthy = records.clone();
@@ -1064,7 +1191,7 @@ mod tests {
                 .summary
                 .contains("dead ReLU units in the worst layer grew")
         );
-        assert!(d.remedies.join("\n").contains("leaky_relu"));
+        assert!(has(&d, &leaky()));
 
         // Low all along, or high from the start: not "grew".
         for flat in [0.1, 0.6] {
@@ -1075,7 +1202,7 @@ mod tests {
             let d = go(&r);
             assert!(!d.evidence.dead_units.unwrap().grew);
             assert!(!d.evidence.summary.contains("dead ReLU"));
-            assert!(!d.remedies.join("\n").contains("leaky_relu"), "{flat}");
+            assert!(!has(&d, &leaky()), "{flat}");
         }
 
         // Above the threshold for two records only: not lasting, not "grew".

@@ -20,7 +20,7 @@
 
 use std::sync::OnceLock;
 
-use gradscope_model::{Activation, ModelSpec, NormKind, NormPosition};
+use gradscope_model::{Activation, Family, ModelFacts, NormKind, NormPosition};
 use serde::Serialize;
 
 /// Number of Gauss–Hermite nodes.
@@ -138,45 +138,42 @@ impl TheoryCase {
     /// `input_mean_square` is E[x²] of the input entries; `first_output_mean_square` the mean
     /// square of the first layer's output (used by residual streams).
     pub fn for_model(
-        spec: &ModelSpec,
+        facts: &ModelFacts,
         input_mean_square: f64,
         first_output_mean_square: f64,
     ) -> Option<TheoryCase> {
-        match spec {
-            ModelSpec::Chain(c) => Some(TheoryCase::Plain {
+        if let Family::ScalarChain { w } = facts.family {
+            return (facts.activation == Some(Activation::Identity)).then_some(TheoryCase::Plain {
                 activation: Activation::Identity,
-                sigma_w2: c.w * c.w,
+                sigma_w2: w * w,
                 sigma_b2: 0.0,
                 q1: 1.0,
+            });
+        }
+        let activation = facts.activation?;
+        let init = facts.init?;
+        let sigma_w2 = init.sigma_w2_hidden;
+        let sigma_b2 = facts.bias_std.map_or(0.0, |s| s * s);
+        match (facts.residual, facts.norm, facts.norm_position) {
+            (None, NormKind::None, _) => Some(TheoryCase::Plain {
+                activation,
+                sigma_w2,
+                sigma_b2,
+                q1: init.sigma_w2_first * input_mean_square + sigma_b2,
             }),
-            ModelSpec::Mlp(m) => {
-                let sigma_w2 = m.init.sigma_w2_effective(m.width, m.width);
-                let sigma_b2 = if m.bias { m.sigma_b * m.sigma_b } else { 0.0 };
-                match (m.residual, m.norm, m.norm_position) {
-                    (false, NormKind::None, _) => Some(TheoryCase::Plain {
-                        activation: m.activation,
-                        sigma_w2,
-                        sigma_b2,
-                        q1: m.init.sigma_w2_effective(m.input_dim, m.width) * input_mean_square
-                            + sigma_b2,
-                    }),
-                    (false, NormKind::Batch, NormPosition::Pre)
-                        if m.activation == Activation::Relu =>
-                    {
-                        Some(TheoryCase::BatchNormRelu)
-                    }
-                    (true, NormKind::None, NormPosition::Pre) if m.block_linears == 1 => {
-                        Some(TheoryCase::Residual {
-                            activation: m.activation,
-                            sigma_w2,
-                            sigma_b2,
-                            alpha: m.branch_scale.unwrap_or(1.0),
-                            q1: first_output_mean_square,
-                        })
-                    }
-                    _ => None,
-                }
+            (None, NormKind::Batch, NormPosition::Pre) if activation == Activation::Relu => {
+                Some(TheoryCase::BatchNormRelu)
             }
+            (Some(r), NormKind::None, NormPosition::Pre) if r.block_linears == 1 => {
+                Some(TheoryCase::Residual {
+                    activation,
+                    sigma_w2,
+                    sigma_b2,
+                    alpha: r.branch_scale.unwrap_or(1.0),
+                    q1: first_output_mean_square,
+                })
+            }
+            _ => None,
         }
     }
 

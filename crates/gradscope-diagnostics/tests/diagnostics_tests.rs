@@ -116,12 +116,35 @@ fn linear_net_backward_factor_is_sigma_squared() {
     }
 }
 
+/// Least-squares slope of `y` against the layer index.
+fn slope(y: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    let mx = (n - 1.0) / 2.0;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, v) in y.iter().enumerate() {
+        sxy += (i as f64 - mx) * (v - my);
+        sxx += (i as f64 - mx).powi(2);
+    }
+    sxy / sxx
+}
+
 /// ReLU, 30 layers, no bias: He gives χ = 1, Xavier χ = 1/2 (σ_w² = 1, half the units pass),
 /// while the weight-gradient norms stay flat, because ‖h_{l−1}‖ and ‖∂L/∂h_l‖ change in opposite
-/// directions: weight gradients alone hide the vanishing. Flatness is a statement about the
-/// expectation, E‖∂L/∂W_l‖² = E‖h_{l−1}‖²·E‖δ_l‖²-like products constant in l, so it is checked
-/// on the mean over seeds of ‖∂L/∂W_l‖² (one seed's forward norm random-walks by ≈ √(2/width)
-/// per layer, which alone can move a single run's curve by tens of percent over 30 layers).
+/// directions: weight gradients alone hide the vanishing.
+///
+/// Flat is a statement about expectations, so it is tested as the per-layer trend of
+/// E ln‖∂L/∂W_l‖² (the least-squares slope over layers of the seed mean), against the theory's 0.
+/// Its sampling error: in a ReLU net of width n the log of a squared norm random-walks with
+/// variance ≈ 5/n per layer (Hanin & Nica 2019), so ln‖∂L/∂W_l‖², a forward walk over l − 1
+/// layers plus a backward one over L − l, has variance ≈ 5(L − 1)/n ≈ 0.57 at every l (n = 256,
+/// L = 30), the bottom layers' values driven by the backward walk and the top layers' by the
+/// forward one. The slope over ≈ 20 layers between the two ends then has a standard deviation
+/// ≈ √(2 · 0.57 / 6) / 20 ≈ 0.022 over 6 seeds; 0.07 is three of them, a tenth of the backward
+/// signal's own slope under Xavier (ln 2 ≈ 0.69 per layer). Measured over six disjoint sets of
+/// 6 seeds (0–35): slopes from −0.033 to 0.011, sd 0.018. A max/min test of the raw seed means
+/// is not sound here: a mean of 6 such log-normal values still varies by ±37 %, and one seed
+/// draw gave max/min 2.8.
 #[test]
 fn relu_he_and_xavier_rates_and_flat_weight_gradients() {
     for (kind, want) in [(InitKind::HeNormal, 1.0), (InitKind::XavierNormal, 0.5)] {
@@ -135,21 +158,19 @@ fn relu_he_and_xavier_rates_and_flat_weight_gradients() {
             (ratio - want).abs() / want < 0.05,
             "{kind}: ratio {ratio}, want {want}"
         );
-        let mean_sq: Vec<f64> = (0..30)
+        let mean_log_sq: Vec<f64> = (0..30)
             .map(|l| {
                 measures
                     .iter()
-                    .map(|m| m.layers[l].weight_grad_norm.unwrap().powi(2))
+                    .map(|m| m.layers[l].weight_grad_norm.unwrap().powi(2).ln())
                     .sum::<f64>()
-                    / 6.0
+                    / measures.len() as f64
             })
             .collect();
-        let (lo, hi) = mean_sq
-            .iter()
-            .fold((f64::MAX, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        let trend = slope(&mean_log_sq);
         assert!(
-            (hi / lo).sqrt() < 1.5,
-            "{kind}: weight-gradient norms not flat: {mean_sq:?}"
+            trend.abs() < 0.07,
+            "{kind}: weight-gradient norms not flat: ln‖∂L/∂W_l‖² changes by {trend:.3} per layer ({mean_log_sq:?})"
         );
         // Meanwhile under Xavier the backward signal at layer 1 is ~2^-29 of the last one.
         if kind == InitKind::XavierNormal {
@@ -180,7 +201,7 @@ fn tanh_rate_matches_mean_field_quadrature() {
             .map(|s| act_grad_sq(&probe_random_readout(&spec, 128, 512, s)))
             .collect();
         let measured = geometric_ratio(&runs, 10, 30);
-        let theory = TheoryCase::for_model(&spec, 1.0, 0.0).unwrap();
+        let theory = TheoryCase::for_model(&spec.facts(), 1.0, 0.0).unwrap();
         let factors = theory.backward_factors(40);
         let predicted = (factors[9..29].iter().map(|f| f.ln()).sum::<f64>() / 20.0).exp();
         assert!(

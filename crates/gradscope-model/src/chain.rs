@@ -21,8 +21,9 @@ use burn::tensor::{Device, Tensor};
 
 use crate::block::linear;
 use crate::init::{InitKind, WeightInit};
+use crate::facts::{Family, ModelFacts};
 use crate::observer::{LayerInfo, LayerObserver};
-use crate::{Activation, ForwardCtx, Network};
+use crate::{Activation, Architecture, Footprint, ForwardCtx, ModelError, Network};
 
 /// Configuration of a [`ScalarChain`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,6 +80,78 @@ impl ChainConfig {
             depth: self.depth,
             activation: self.activation,
         }
+    }
+}
+
+impl Architecture for ChainConfig {
+    type Net = ScalarChain;
+    const KIND: &'static str = "chain";
+
+    fn init(&self, device: &Device) -> Self::Net {
+        ChainConfig::init(self, device)
+    }
+
+    fn with_data_dims(mut self, input_dim: usize, output_dim: usize) -> Self {
+        self.head = Some((input_dim, output_dim));
+        self
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        let bad = |key: &str, value: String, rule: &str| Err(ModelError::invalid(key, value, rule));
+        if self.depth == 0 || self.depth > crate::MAX_DEPTH {
+            return bad(
+                "model.depth",
+                self.depth.to_string(),
+                &format!("must be between 1 and {}", crate::MAX_DEPTH),
+            );
+        }
+        if !self.w.is_finite() {
+            return bad("model.w", self.w.to_string(), "must be finite");
+        }
+        if !self.b.is_finite() {
+            return bad("model.b", self.b.to_string(), "must be finite");
+        }
+        Ok(())
+    }
+
+    fn depth(&self) -> usize {
+        self.depth
+    }
+
+    fn layer_name(&self, index: usize) -> String {
+        format!("layers.{}", index.saturating_sub(1))
+    }
+
+    fn footprint(&self) -> Footprint {
+        let (d_in, out) = self
+            .head
+            .map_or((1.0, 1.0), |(i, o)| (i as f64, o as f64));
+        Footprint {
+            parameters: 2.0 * self.depth as f64 + d_in * out + out,
+            activations_per_sample: 3.0 * self.depth as f64 * d_in + out,
+            widest_layer: d_in.max(out),
+        }
+    }
+
+    fn facts(&self) -> ModelFacts {
+        ModelFacts {
+            family: Family::ScalarChain { w: self.w },
+            width: Some(1),
+            activation: Some(self.activation.unwrap_or(Activation::Identity)),
+            ..ModelFacts::stack(self.depth)
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "chain: {} layers, w = {}, b = {}, {}{}",
+            self.depth,
+            self.w,
+            self.b,
+            if self.tied { "tied" } else { "untied" },
+            self.activation
+                .map_or(String::new(), |a| format!(", h_k = w*{a}(h_(k-1)) + b")),
+        )
     }
 }
 

@@ -9,6 +9,9 @@
 //!   [`Activation`] and [`InitKind`], optional residual connections (with a learnable branch scale)
 //!   and normalisation ([`NormKind`]: batch, layer, RMS; [`NormPosition`]: pre or post);
 //! - the [`Block`] trait: a new architecture is one impl, stacked by [`DeepNet`];
+//! - the [`Architecture`] trait and [`ModelSpec`]: the built-in models a config can name, each
+//!   one model file and one registration line (the steps are in [`arch`]); [`ModelFacts`]: what
+//!   the diagnosis and the theory read about a model instead of its type;
 //! - the [`Network`] trait and [`LayerObserver`]: the seam where diagnostics watch every layer.
 //!
 //! Models are built eagerly, weights drawn in a fixed order, so the same seed gives the same
@@ -28,12 +31,13 @@
 //! ```
 
 pub mod activation;
-pub mod any;
+pub mod arch;
 pub mod backend;
 pub mod block;
 pub mod chain;
 pub mod context;
 pub mod error;
+pub mod facts;
 pub mod init;
 pub mod loss;
 pub mod mlp;
@@ -44,7 +48,7 @@ pub mod params;
 pub mod seed;
 
 pub use activation::Activation;
-pub use any::{AnyNet, Footprint, ModelSpec};
+pub use arch::{AnyNet, Architecture, Footprint, ModelSpec};
 pub use backend::BackendKind;
 pub use block::{Block, DenseBlock, DenseBlockConfig, DenseLayout, linear};
 pub use chain::{
@@ -53,6 +57,7 @@ pub use chain::{
 };
 pub use context::ForwardCtx;
 pub use error::ModelError;
+pub use facts::{Family, InitFacts, ModelFacts, ResidualFacts};
 pub use init::{InitKind, WeightInit, draw_bias};
 pub use mlp::{MAX_DEPTH, MlpConfig};
 pub use net::{DeepNet, Network, linear_params};

@@ -3,9 +3,10 @@
 use burn::tensor::Device;
 
 use crate::block::{DenseBlock, DenseBlockConfig, DenseLayout, linear};
+use crate::facts::{Family, InitFacts, ModelFacts, ResidualFacts};
 use crate::init::WeightInit;
 use crate::norm::{NormKind, NormPosition};
-use crate::{Activation, DeepNet, ModelError};
+use crate::{Activation, Architecture, DeepNet, Footprint, ModelError};
 
 /// The largest depth the toolkit accepts (deeper nets are possible but not useful on a CPU).
 pub const MAX_DEPTH: usize = 1000;
@@ -152,5 +153,110 @@ impl MlpConfig {
             device,
         );
         DeepNet::new(blocks, head)
+    }
+}
+
+impl Architecture for MlpConfig {
+    type Net = DeepNet<DenseBlock>;
+    const KIND: &'static str = "mlp";
+
+    fn init(&self, device: &Device) -> Self::Net {
+        MlpConfig::init(self, device)
+    }
+
+    fn with_data_dims(mut self, input_dim: usize, output_dim: usize) -> Self {
+        self.input_dim = input_dim;
+        self.output_dim = output_dim;
+        self
+    }
+
+    fn validate(&self) -> Result<(), ModelError> {
+        MlpConfig::validate(self)
+    }
+
+    fn depth(&self) -> usize {
+        self.depth
+    }
+
+    fn layer_name(&self, index: usize) -> String {
+        format!("blocks.{}", index.saturating_sub(1))
+    }
+
+    fn footprint(&self) -> Footprint {
+        // f64 throughout: a width of 10⁹ squared times a depth overflows u64.
+        let (d_in, w, out) = (
+            self.input_dim as f64,
+            self.width as f64,
+            self.output_dim as f64,
+        );
+        let linears = self.block_linears as f64;
+        let first = d_in * w
+            + (linears - 1.0) * w * w
+            + if self.residual && self.input_dim != self.width {
+                d_in * w
+            } else {
+                0.0
+            };
+        let rest = (self.depth as f64 - 1.0) * linears * w * w;
+        // Biases, norm scales and shifts, branch scales: a few vectors per block.
+        let vectors = self.depth as f64 * (linears + 3.0) * w;
+        Footprint {
+            parameters: first + rest + vectors + w * out + out,
+            // What autodiff keeps per sample and block: each linear's input and output, the
+            // activation, the norm's output, and the observation tap.
+            activations_per_sample: self.depth as f64 * (3.0 * linears + 3.0) * w + out,
+            widest_layer: w.max(d_in).max(out),
+        }
+    }
+
+    fn facts(&self) -> ModelFacts {
+        ModelFacts {
+            family: Family::Stack,
+            depth: self.depth,
+            width: Some(self.width),
+            activation: Some(self.activation),
+            init: Some(InitFacts {
+                init: self.init,
+                sigma_w2_first: self.init.sigma_w2_effective(self.input_dim, self.width),
+                sigma_w2_hidden: self.init.sigma_w2_effective(self.width, self.width),
+            }),
+            bias_std: self.bias.then_some(self.sigma_b),
+            residual: self.residual.then_some(ResidualFacts {
+                block_linears: self.block_linears,
+                branch_scale: self.branch_scale,
+            }),
+            norm: self.norm,
+            norm_position: self.norm_position,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "mlp: {} -> {}x{} -> {}, {}, {} (sigma_w {}), bias {}{}{}{}",
+            self.input_dim,
+            self.depth,
+            self.width,
+            self.output_dim,
+            self.activation,
+            self.init.kind,
+            self.init.sigma_w,
+            if self.bias {
+                format!("N(0, {}^2)", self.sigma_b)
+            } else {
+                "off".into()
+            },
+            if self.residual {
+                format!(", residual ({} linear/block)", self.block_linears)
+            } else {
+                String::new()
+            },
+            self.branch_scale.map_or(String::new(), |a| format!(
+                ", learnable branch scale from {a}"
+            )),
+            match self.norm {
+                NormKind::None => String::new(),
+                n => format!(", {n} norm ({})", self.norm_position.name()),
+            },
+        )
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::nonfinite::NonFinite;
 use crate::real::Real;
+use crate::remedy::Remedy;
 
 /// Thresholds of the diagnosis (config section `[diagnosis]`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -177,8 +178,8 @@ pub struct Diagnosis {
     pub kind: DiagnosisKind,
     /// What it rests on.
     pub evidence: Evidence,
-    /// Remedies that fit this model, most relevant first (`"name: why"`).
-    pub remedies: Vec<String>,
+    /// Remedies that fit this model, most relevant first.
+    pub remedies: Vec<Remedy>,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 pub mod diagnosis;
 pub mod nonfinite;
 pub mod real;
+pub mod remedy;
 pub mod run_folder;
 pub mod step;
 pub mod summary;
@@ -21,7 +22,8 @@ pub use diagnosis::{
     Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Onset, Phase, UnitTrend, WorstPhase,
 };
 pub use nonfinite::{NonFinite, NonFiniteKind};
-pub use real::{Real, format_real, format_sig, parse_real};
+pub use real::{Real, format_real, format_short, format_sig, parse_real};
+pub use remedy::{Change, Remedy, Setting};
 pub use run_folder::{SummaryState, write_atomic};
 pub use step::{
     EvalRecord, LayerSeries, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,

@@ -76,6 +76,17 @@ pub fn format_sig(v: f64, digits: usize) -> String {
     }
 }
 
+/// `v` to 3 significant figures without trailing zeros (`0.02`, `1`, `1.5e-7`): how a value a
+/// person may type back into a config is shown.
+pub fn format_short(v: f64) -> String {
+    let s = format_sig(v, 3);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Parses the text written by [`format_real`] (and the usual spellings of non-finite values).
 pub fn parse_real(s: &str) -> Option<f64> {
     match s {

@@ -383,7 +383,14 @@ mod tests {
                     saturated_units: Some(unit_trend(0.75, false)),
                     summary: "gradients explode from step 100".into(),
                 },
-                remedies: vec!["gradient clipping: bounds the update".into()],
+                remedies: vec![
+                    crate::remedy::Remedy::new(
+                        crate::remedy::Change::ClipGlobalNorm { max_norm: 1.0 },
+                        "gradient clipping by global norm",
+                        "bounds the update",
+                    )
+                    .with_settings(vec![crate::remedy::Setting::new("optim.clip_norm", "1.0")]),
+                ],
             },
             first_nonfinite: Some(nonfinite()),
             finals: Finals {

@@ -14,7 +14,9 @@ use crate::real::Real;
 ///
 /// 2: verdicts `bias_only` and `diverged`, and `verdict_reason`.
 /// 3: the head-only control (`head_only`, and `head_only_mean` in the learning signal's trace).
-pub const SUMMARY_SCHEMA_VERSION: u32 = 3;
+/// 4: remedies as objects (`change` and its fields, `name`, `why`, `settings`, `text`) instead
+/// of sentences; sentences of older summaries still load (as `change: "other"`).
+pub const SUMMARY_SCHEMA_VERSION: u32 = 4;
 
 /// What the real run did, judged against its learning-rate-zero baseline (the rule is in
 /// `gradscope_trainer::signal`).

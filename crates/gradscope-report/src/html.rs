@@ -474,7 +474,7 @@ fn run_section(
     } else {
         out.push_str("<ul class=\"remedies\">\n");
         for r in &d.remedies {
-            match r.split_once(": ") {
+            match r.text.split_once(": ") {
                 Some((name, why)) => {
                     let _ = writeln!(
                         out,
@@ -484,7 +484,7 @@ fn run_section(
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "<li>{}</li>", escape(r));
+                    let _ = writeln!(out, "<li>{}</li>", escape(&r.text));
                 }
             }
         }

@@ -31,7 +31,7 @@ use gradscope_diagnostics::{
     DiagnosisContext, EvalRecord, NonFinite, Real, RecordOptions, Recorder, RunKind, StepRecord,
     diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
 };
-use gradscope_model::{AnyNet, ForwardCtx, ModelSpec, Network};
+use gradscope_model::{AnyNet, ForwardCtx, ModelFacts, ModelSpec, Network};
 use tracing::{info, warn};
 
 use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
@@ -76,20 +76,25 @@ pub struct RunOutcome {
 
 /// What the engine knows about a network beyond the [`Network`] trait.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelFacts {
+pub struct NetworkInfo {
     /// One line for the console, `summary.json` and the report.
     pub description: String,
-    /// The built-in model it is, if it is one: the diagnosis then names config keys in its
-    /// remedies, and the theory predicts its backward signal at initialisation.
-    pub spec: Option<ModelSpec>,
+    /// What the diagnosis and the theory may assume about it ([`ModelSpec::facts`] for a
+    /// built-in model): remedies then fit the model, and the theory predicts its backward
+    /// signal at initialisation where it covers it. `None`: only its layers are known.
+    pub facts: Option<ModelFacts>,
+    /// Built from the experiment's `[model]` section: remedies then name the config keys that
+    /// make them, and the saved config keeps that section.
+    pub from_config: bool,
 }
 
-impl ModelFacts {
-    /// A built-in model.
+impl NetworkInfo {
+    /// A built-in model, built from the config.
     pub fn builtin(spec: &ModelSpec) -> Self {
         Self {
-            description: describe_model(spec),
-            spec: Some(*spec),
+            description: spec.describe(),
+            facts: Some(spec.facts()),
+            from_config: true,
         }
     }
 
@@ -97,8 +102,16 @@ impl ModelFacts {
     pub fn custom(description: impl Into<String>) -> Self {
         Self {
             description: description.into(),
-            spec: None,
+            facts: None,
+            from_config: false,
         }
+    }
+
+    /// The same, with what is known about the network's make-up (its activation, init, skips,
+    /// norms): the diagnosis then picks remedies for it, as it does for a built-in model.
+    pub fn with_facts(mut self, facts: ModelFacts) -> Self {
+        self.facts = Some(facts);
+        self
     }
 }
 
@@ -296,46 +309,6 @@ fn constant_loss(data: &Dataset, loss: Loss) -> Option<f64> {
     }
 }
 
-/// One line describing a model.
-pub fn describe_model(spec: &ModelSpec) -> String {
-    match spec {
-        ModelSpec::Mlp(m) => format!(
-            "mlp: {} -> {}x{} -> {}, {}, {} (sigma_w {}), bias {}{}{}{}",
-            m.input_dim,
-            m.depth,
-            m.width,
-            m.output_dim,
-            m.activation,
-            m.init.kind,
-            m.init.sigma_w,
-            if m.bias {
-                format!("N(0, {}^2)", m.sigma_b)
-            } else {
-                "off".into()
-            },
-            if m.residual {
-                format!(", residual ({} linear/block)", m.block_linears)
-            } else {
-                String::new()
-            },
-            m.branch_scale.map_or(String::new(), |a| format!(
-                ", learnable branch scale from {a}"
-            )),
-            match m.norm {
-                gradscope_model::NormKind::None => String::new(),
-                n => format!(", {n} norm ({})", m.norm_position.name()),
-            },
-        ),
-        ModelSpec::Chain(c) => format!(
-            "chain: {} layers, w = {}, b = {}, {}",
-            c.depth,
-            c.w,
-            c.b,
-            if c.tied { "tied" } else { "untied" }
-        ),
-    }
-}
-
 /// Loads the data and builds the model of an experiment: what both `run` and `inspect` need.
 pub fn prepare(exp: &Experiment) -> Result<(Dataset, ModelSpec, Loss)> {
     let data = gradscope_data::load(&exp.data, exp.data_seed)?;
@@ -343,9 +316,7 @@ pub fn prepare(exp: &Experiment) -> Result<(Dataset, ModelSpec, Loss)> {
         ConfigError::invalid("train.loss", format!("{:?}", exp.raw.train.loss), rule)
     })?;
     let spec = exp.model.spec(data.input_dim, data.task.output_dim());
-    if let ModelSpec::Mlp(m) = &spec {
-        m.validate()?;
-    }
+    spec.validate()?;
     Ok((data, spec, loss))
 }
 
@@ -379,7 +350,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
     let (data, spec, loss) = prepare(exp)?;
     let baseline_on = exp.train.baseline && !opts.no_baseline;
     crate::memory::check(
-        &format!("{} ({})", exp.name, describe_model(&spec)),
+        &format!("{} ({})", exp.name, spec.describe()),
         &workload(
             exp,
             &data,
@@ -388,12 +359,12 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
         ),
         opts.max_memory,
     )?;
-    let facts = ModelFacts::builtin(&spec);
+    let info = NetworkInfo::builtin(&spec);
     train(
         exp,
         &data,
         loss,
-        &facts,
+        &info,
         |d| build_model(&spec, exp.seed, d),
         opts,
     )
@@ -405,13 +376,13 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
 ///
 /// `build` makes the network on a device and is called once per arm: every call must give the
 /// same weights, which is what drawing them under [`gradscope_model::with_seed`] does. The
-/// experiment's `[model]` section is not used (`facts` describes the network); everything else
+/// experiment's `[model]` section is not used (`info` describes the network); everything else
 /// in it is (data seed, optimiser, steps, recording, thresholds, backend).
 pub fn train<N, F>(
     exp: &Experiment,
     data: &Dataset,
     loss: Loss,
-    facts: &ModelFacts,
+    info: &NetworkInfo,
     build: F,
     opts: &RunOptions,
 ) -> Result<RunOutcome>
@@ -423,7 +394,7 @@ where
     let baseline_on = exp.train.baseline && !opts.no_baseline;
     let head_only_on = exp.train.head_only;
     let folder = RunFolder::open(&opts.out_dir)?;
-    info!(name = %exp.name, dataset = %data.description, model = %facts.description, "run started");
+    info!(name = %exp.name, dataset = %data.description, model = %info.description, "run started");
 
     let device = exp.backend.autodiff_device();
     let eval_device = exp.backend.device();
@@ -671,11 +642,14 @@ where
         s
     });
     let ctx = DiagnosisContext {
-        model: facts.spec,
+        model: info.facts,
         lr: exp.optim.lr,
         clipping: exp.optim.clipping(),
     };
-    let diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
+    let mut diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
+    if info.from_config {
+        diagnosis = gradscope_config::with_config_settings(diagnosis);
+    }
     let (verdict, verdict_reason) =
         judge(signal.as_ref(), first_nonfinite.as_ref(), &diagnosis, exp).unzip();
     // The control's finding closes the verdict's reason, so every place that shows the reason
@@ -689,9 +663,9 @@ where
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary {
         schema_version: crate::output::SUMMARY_SCHEMA_VERSION,
-        theory: facts
-            .spec
-            .and_then(|spec| theory_at_init(&spec, &real.records, input_mean_square)),
+        theory: info
+            .facts
+            .and_then(|f| theory_at_init(&f, &real.records, input_mean_square)),
         depth,
         name: exp.name.clone(),
         config_hash: config_hash(&exp.raw),
@@ -719,13 +693,13 @@ where
         device: exp.backend.name().to_string(),
         dataset: data.description.clone(),
         loss: loss.name().to_string(),
-        model: facts.description.clone(),
+        model: info.description.clone(),
         versions: versions(),
     };
     write_run(
         exp,
         opts,
-        &saved_config(exp, facts),
+        &saved_config(exp, info),
         live.is_some(),
         folder.staging(),
         (&real.records, base.as_ref().map(|a| a.records.as_slice())),
@@ -788,7 +762,7 @@ fn judge(
 
 /// The theory's prediction at initialisation, anchored at the first record's last layer.
 fn theory_at_init(
-    spec: &ModelSpec,
+    facts: &ModelFacts,
     records: &[StepRecord],
     input_mean_square: f64,
 ) -> Option<TheoryPrediction> {
@@ -802,7 +776,7 @@ fn theory_at_init(
         (Some(Some(m)), Some(Some(s))) => m.get().powi(2) + s.get().powi(2),
         _ => 1.0,
     };
-    let case = gradscope_diagnostics::TheoryCase::for_model(spec, input_mean_square, first_out_ms)?;
+    let case = gradscope_diagnostics::TheoryCase::for_model(facts, input_mean_square, first_out_ms)?;
     Some(TheoryPrediction {
         case: serde_json::to_value(case).unwrap_or_default(),
         predicted_activation_grad_norm: case
@@ -828,9 +802,9 @@ fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
 /// `[model]` section (defaults, unused) describes, so that section is left out and a comment names
 /// the network instead: nothing reading the folder (the report's plain-stack bound, a person)
 /// mistakes the defaults for the model.
-fn saved_config(exp: &Experiment, facts: &ModelFacts) -> String {
+fn saved_config(exp: &Experiment, info: &NetworkInfo) -> String {
     let text = to_toml(&exp.raw);
-    if facts.spec.is_some() {
+    if info.from_config {
         return text;
     }
     match toml::from_str::<toml::Table>(&text) {
@@ -838,7 +812,7 @@ fn saved_config(exp: &Experiment, facts: &ModelFacts) -> String {
             table.remove("model");
             format!(
                 "# model: {} (not a built-in model: no [model] section)\n{}",
-                facts.description.replace('\n', " "),
+                info.description.replace('\n', " "),
                 toml::to_string(&table).unwrap_or(text)
             )
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::batches::batch;
 use crate::error::Result;
-use crate::experiment::{build_model, describe_model, prepare};
+use crate::experiment::{build_model, prepare};
 
 /// One layer of the inspection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,7 +109,7 @@ pub fn inspect(
     need.batch = batch_size;
     need.optimizer_slots = 0;
     crate::memory::check(
-        &format!("{} ({})", exp.name, describe_model(&spec)),
+        &format!("{} ({})", exp.name, spec.describe()),
         &need,
         max_memory,
     )?;
@@ -182,7 +182,7 @@ pub fn inspect(
         let l = m.layers.first()?;
         Some(l.act_mean? * l.act_mean? + l.act_std? * l.act_std?)
     }));
-    let theory = TheoryCase::for_model(&spec, mean(input_ms.into_iter()), first_out_ms);
+    let theory = TheoryCase::for_model(&spec.facts(), mean(input_ms.into_iter()), first_out_ms);
     let last = layers.last().map(|l| l.activation_grad_norm.get());
     if let (Some(case), Some(last)) = (theory, last.filter(|x| x.is_finite())) {
         for (layer, p) in layers.iter_mut().zip(case.predicted_norms(depth, last)) {
@@ -198,13 +198,13 @@ pub fn inspect(
         .map(|l| l.predicted_activation_grad_norm.map(Real::get))
         .collect();
     let ctx = DiagnosisContext {
-        model: Some(spec),
+        model: Some(spec.facts()),
         lr: 0.0,
         clipping: exp.optim.clipping(),
     };
     Ok(InspectReport {
         name: exp.name.clone(),
-        model: describe_model(&spec),
+        model: spec.describe(),
         dataset: data.description.clone(),
         seeds: seeds.max(1),
         batch: batch_size,
@@ -216,7 +216,11 @@ pub fn inspect(
             .map(|(_, r)| Real(r)),
         layers,
         theory,
-        diagnosis: diagnose(&records, &ctx, &exp.diagnosis),
+        diagnosis: gradscope_config::with_config_settings(diagnose(
+            &records,
+            &ctx,
+            &exp.diagnosis,
+        )),
     })
 }
 

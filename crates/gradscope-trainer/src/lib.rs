@@ -31,5 +31,5 @@ pub mod signal;
 pub mod sweep;
 
 pub use error::{Error, Result, exit_code};
-pub use experiment::{ModelFacts, RunOptions, RunOutcome, run_experiment, train};
+pub use experiment::{NetworkInfo, RunOptions, RunOutcome, run_experiment, train};
 pub use progress::{Progress, ProgressCallback, SweepProgress};

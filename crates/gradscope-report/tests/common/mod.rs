@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use gradscope_record::{
-    Diagnosis, DiagnosisKind, EvalRecord, Evidence, FinalMetrics, Finals, LayerSeries,
-    LearningSignal, NonFinite, NonFiniteKind, Phase, Real, RunKind, SCHEMA_VERSION,
-    SUMMARY_SCHEMA_VERSION, Seeds, Status, StepRecord, Summary, TheoryPrediction, Verdict,
+    Change, Diagnosis, DiagnosisKind, EvalRecord, Evidence, FinalMetrics, Finals, LayerSeries,
+    LearningSignal, NonFinite, NonFiniteKind, Phase, Real, Remedy, RunKind, SCHEMA_VERSION,
+    SUMMARY_SCHEMA_VERSION, Seeds, Setting, Status, StepRecord, Summary, TheoryPrediction, Verdict,
     Versions, VersusChance, write_jsonl,
 };
 // The including crate brings `RunData` into scope (the library itself, or an integration test).
@@ -70,8 +70,17 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
                 ),
             },
             remedies: vec![
-                "residual connections (model.residual = true): an identity path carries the gradient past every block".into(),
-                "lower the learning rate (now 0.1)".into(),
+                Remedy::new(
+                    Change::Residual { branch_scale: None },
+                    "residual connections",
+                    "an identity path carries the gradient past every block",
+                )
+                .with_settings(vec![Setting::new("model.residual", "true")]),
+                Remedy::new(
+                    Change::LowerLearningRate { now: 0.1, to: 0.01 },
+                    "lower the learning rate",
+                    "",
+                ),
             ],
         },
         first_nonfinite: None,
