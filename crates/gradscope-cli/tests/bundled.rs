@@ -152,11 +152,16 @@ fn vanishing_that_appears_during_training_is_named_with_dying_relu_remedies() {
     assert!(dead["first"].as_f64().unwrap() <= 0.5, "{dead}");
     assert!(dead["peak"].as_f64().unwrap() > 0.5, "{dead}");
     assert!(summary.contains("dead ReLU units"), "{summary}");
+    // Remedies are data, with the config settings that make them and the sentence for people.
+    let remedy = &d["remedies"][0];
+    assert_eq!(remedy["change"], "lower_learning_rate", "{remedy}");
+    assert_eq!(remedy["settings"][0]["key"], "optim.lr", "{remedy}");
+    assert_eq!(remedy["settings"][0]["values"][0], "0.02", "{remedy}");
     let remedies: Vec<&str> = d["remedies"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_str().unwrap())
+        .map(|r| r["text"].as_str().unwrap())
         .collect();
     assert!(
         remedies[0].starts_with("lower the learning rate (optim.lr = 0.02, now 0.2)"),

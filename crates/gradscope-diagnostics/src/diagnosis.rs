@@ -65,10 +65,10 @@
 //! overflowed: none of these is offered for vanishing during training.
 
 use gradscope_model::{Activation, Family, InitKind, ModelFacts, WeightInit};
+use gradscope_record::{Change, Real, Remedy, StepRecord, format_sig};
 pub use gradscope_record::{
     Diagnosis, DiagnosisKind, DiagnosisThresholds, Evidence, Onset, Phase, UnitTrend, WorstPhase,
 };
-use gradscope_record::{Change, Real, Remedy, StepRecord, format_sig};
 
 /// Consecutive records that make a phase (or a stretch of dead or saturated units) lasting.
 pub const LASTING_RECORDS: usize = 3;
@@ -655,10 +655,7 @@ fn general_remedies(
         }
         DiagnosisKind::Vanishing => {
             if appeared_during_training {
-                out.push(lower_lr(
-                    ctx.lr,
-                    "the signal was healthy at initialisation",
-                ));
+                out.push(lower_lr(ctx.lr, "the signal was healthy at initialisation"));
             }
             if dead_grew {
                 out.push(Remedy::new(
@@ -863,7 +860,7 @@ fn remedies(
 
 #[cfg(test)]
 mod tests {
-    use gradscope_model::{MlpConfig, ModelSpec};
+    use gradscope_model::{MlpConfig, ModelFacts, ModelSpec};
     use gradscope_record::{LayerSeries, NonFinite, NonFiniteKind, RunKind, SCHEMA_VERSION};
 
     use super::*;
@@ -958,7 +955,11 @@ mod tests {
             "{s}"
         );
         assert_eq!(d.remedies[0].change, lowered(0.1));
-        assert!(d.remedies[0].text.starts_with("lower the learning rate (now 0.1): "));
+        assert!(
+            d.remedies[0]
+                .text
+                .starts_with("lower the learning rate (now 0.1): ")
+        );
         // The dead fraction stayed low: no dying-ReLU remedy, the architecture ones instead.
         assert!(!has(&d, &leaky()), "{:?}", d.remedies);
         let small_branch = Change::Residual {
@@ -1033,10 +1034,11 @@ mod tests {
             activations: vec!["relu".into(), "gelu".into()],
         };
         assert!(has(&d, &non_saturating), "{:?}", d.remedies);
-        assert!(!d.remedies.iter().any(|r| matches!(
-            r.change,
-            Change::LowerLearningRate { .. }
-        )));
+        assert!(
+            !d.remedies
+                .iter()
+                .any(|r| matches!(r.change, Change::LowerLearningRate { .. }))
+        );
 
         // A lasting vanishing start that recovers is still named, with where it recovered.
         let d = go(&run(&[(LOW, 5), (OK, 35)], 0.0));
@@ -1140,6 +1142,60 @@ mod tests {
             (w.from_step, w.to_step, w.onset),
             (125, 125, Onset::DuringTraining)
         );
+    }
+
+    /// The remedies follow the facts, not the type: a network of one's own that states its
+    /// activation and init gets the remedies a built-in MLP with the same facts gets; one that
+    /// states nothing gets the general ones; the scalar chain gets w's. None names a config key
+    /// (the config layer adds those).
+    #[test]
+    fn remedies_follow_the_facts() {
+        let records = run(&[(1e-29, 40)], 0.0);
+        let init = WeightInit::new(InitKind::XavierNormal, 1.0);
+        let builtin = ModelSpec::Mlp(MlpConfig::new(64, 10, 128, 24, Activation::Sigmoid, init));
+        let own = ModelFacts {
+            activation: Some(Activation::Sigmoid),
+            init: builtin.facts().init,
+            ..ModelFacts::stack(24)
+        };
+        let with = |model: Option<ModelFacts>| {
+            let ctx = DiagnosisContext {
+                model,
+                lr: 0.03,
+                clipping: false,
+            };
+            diagnose(&records, &ctx, &DiagnosisThresholds::default()).remedies
+        };
+        let changes = |r: &[Remedy]| r.iter().map(|r| r.change.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            changes(&with(Some(own))),
+            changes(&with(Some(builtin.facts())))
+        );
+        let general = with(None);
+        assert!(
+            general
+                .iter()
+                .any(|r| r.change == Change::Init { init: None })
+        );
+        let chain = ModelSpec::Chain(gradscope_model::ChainConfig {
+            depth: 24,
+            w: 0.5,
+            b: 0.0,
+            tied: true,
+            head: None,
+            activation: None,
+        });
+        assert_eq!(
+            changes(&with(Some(chain.facts()))),
+            vec![Change::WeightTowardOne]
+        );
+        for r in with(Some(own)).iter().chain(&general) {
+            assert!(
+                r.settings.is_empty() && !r.text.contains("model."),
+                "{}",
+                r.text
+            );
+        }
     }
 
     /// ReLU units dying during training: the numbers, the sentence, the remedies; and none of it

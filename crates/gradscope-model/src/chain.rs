@@ -20,8 +20,8 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 
 use crate::block::linear;
-use crate::init::{InitKind, WeightInit};
 use crate::facts::{Family, ModelFacts};
+use crate::init::{InitKind, WeightInit};
 use crate::observer::{LayerInfo, LayerObserver};
 use crate::{Activation, Architecture, Footprint, ForwardCtx, ModelError, Network};
 
@@ -123,9 +123,7 @@ impl Architecture for ChainConfig {
     }
 
     fn footprint(&self) -> Footprint {
-        let (d_in, out) = self
-            .head
-            .map_or((1.0, 1.0), |(i, o)| (i as f64, o as f64));
+        let (d_in, out) = self.head.map_or((1.0, 1.0), |(i, o)| (i as f64, o as f64));
         Footprint {
             parameters: 2.0 * self.depth as f64 + d_in * out + out,
             activations_per_sample: 3.0 * self.depth as f64 * d_in + out,

@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 /// One change to the model or the training that a diagnosis recommends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]

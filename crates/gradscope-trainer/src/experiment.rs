@@ -23,17 +23,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Gradients, Tensor};
+use burn::tensor::Device;
 use gradscope_config::{ConfigError, Experiment, OptimKind, config_hash, to_toml};
 use gradscope_data::{Dataset, Targets, Task};
 use gradscope_diagnostics::{
-    DiagnosisContext, EvalRecord, NonFinite, Real, RecordOptions, Recorder, RunKind, StepRecord,
-    diagnose, global_grad_norm_sq, locate, probe, write_long_csv,
+    DiagnosisContext, EvalRecord, NonFinite, Real, StepRecord, diagnose, write_long_csv,
 };
 use gradscope_model::{AnyNet, ForwardCtx, ModelFacts, ModelSpec, Network};
 use tracing::{info, warn};
 
+use crate::arm::{Arm, StepAt, read};
 use crate::batches::{Batch, EvalSets, Loss, TargetTensor, batch};
 use crate::error::{Error, Result};
 use crate::folder::RunFolder;
@@ -115,25 +114,6 @@ impl NetworkInfo {
     }
 }
 
-/// One of the arms (real run, baseline, head-only control).
-struct Arm<N> {
-    model: N,
-    recorder: Recorder,
-    records: Vec<StepRecord>,
-    losses: Vec<f64>,
-}
-
-impl<N> Arm<N> {
-    fn new(model: N) -> Self {
-        Self {
-            model,
-            recorder: Recorder::new(RecordOptions::default()),
-            records: Vec::new(),
-            losses: Vec::new(),
-        }
-    }
-}
-
 /// The live TensorBoard writer and how many records of each arm it has written.
 struct LiveSink {
     writer: gradscope_report::LiveTensorboard,
@@ -142,6 +122,24 @@ struct LiveSink {
 }
 
 impl LiveSink {
+    /// A sink writing into `staging` (which becomes the run folder `out_dir`), and the
+    /// command that follows it logged.
+    fn open(out_dir: &Path, staging: &Path) -> Self {
+        let parent = out_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        info!(
+            "TensorBoard follows the run with: tensorboard --logdir {}",
+            parent.display()
+        );
+        LiveSink {
+            writer: gradscope_report::LiveTensorboard::new(staging),
+            real: 0,
+            baseline: 0,
+        }
+    }
+
     /// Appends the records not yet written, real then baseline (each arm has its own file).
     fn append(
         &mut self,
@@ -165,11 +163,6 @@ struct EvalResult {
     metrics: FinalMetrics,
     /// Per test row: 1/0 correctness (classification) or squared error (regression).
     per_sample: Vec<f64>,
-}
-
-fn read(t: burn::tensor::Tensor<1>) -> f64 {
-    // + 0.0 turns a cross-entropy of exactly −0 into 0.
-    t.into_scalar::<f32>() as f64 + 0.0
 }
 
 fn evaluate<N: Network>(model: &N, sets: &EvalSets, loss: Loss) -> EvalResult {
@@ -425,22 +418,9 @@ where
 
     // Live TensorBoard: every record is appended to its arm's event file as soon as it is final
     // (after the step's evaluation), in the staging folder, which becomes the run folder.
-    let mut live = opts.tensorboard.then(|| {
-        let parent = opts
-            .out_dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        info!(
-            "TensorBoard follows the run with: tensorboard --logdir {}",
-            parent.display()
-        );
-        LiveSink {
-            writer: gradscope_report::LiveTensorboard::new(folder.staging()),
-            real: 0,
-            baseline: 0,
-        }
-    });
+    let mut live = opts
+        .tensorboard
+        .then(|| LiveSink::open(&opts.out_dir, folder.staging()));
 
     let steps = exp.train.steps;
     let mut status = Status::Completed;
@@ -461,100 +441,18 @@ where
         let record_now = step % exp.train.record_every == 0 || eval_now;
         let lr = exp.optim.lr_at(step, steps);
 
-        // The baseline: same batch, no update.
-        if let Some(arm) = base.as_mut() {
-            let value = if record_now {
-                let m = arm
-                    .recorder
-                    .record(&arm.model, b.x.clone(), &ForwardCtx::TRAIN, |out| {
-                        loss.compute(out, &b.target)
-                    })
-                    .finish::<N>();
-                let mut r = m.to_record(RunKind::Baseline, step as u64, 0.0, false);
-                r.nonfinite = locate(step as u64, &m, names);
-                arm.records.push(r);
-                m.loss
-            } else {
-                let out = Network::forward(&arm.model, b.x.clone(), &ForwardCtx::TRAIN);
-                read(loss.compute(out, &b.target))
-            };
-            arm.losses.push(value);
-        }
-
-        // The head-only control: same batch, only the output head steps. Its loss is all it
-        // records; a non-finite loss stops its updates (the arm keeps its last weights).
-        if let Some(arm) = head.as_mut() {
-            let model = arm.model.clone();
-            let out = Network::forward(&model, b.x.clone(), &ForwardCtx::TRAIN);
-            let l = loss.compute(out, &b.target);
-            let value = read(l.clone());
-            if value.is_finite() {
-                let mut grads = l.backward();
-                let (mut gp, norm_sq) = head_gradients(&model, &mut grads);
-                head_optimizer.clip(&mut gp, &model, norm_sq);
-                arm.model = head_optimizer.step(lr, model, gp);
-            }
-            arm.losses.push(value);
-        }
-
-        // The real run.
-        let model = real.model.clone();
-        let (value, nonfinite) = if record_now {
-            let observed = real
-                .recorder
-                .record(&model, b.x.clone(), &ForwardCtx::TRAIN, |out| {
-                    loss.compute(out, &b.target)
-                });
-            let norm_sq = observed.grad_norm_sq();
-            let (stepped, m) = observed.update(model, |model, grads| {
-                let mut gp = GradientsParams::from_grads(grads, &model);
-                optimizer.clip(&mut gp, &model, Some(norm_sq));
-                optimizer.step(lr, model, gp)
-            });
-            let clipped = exp.optim.clip_norm.is_some_and(|c| m.grad_norm > c);
-            let mut r = m.to_record(RunKind::Real, step as u64, lr, clipped);
-            let nf = locate(step as u64, &m, names);
-            r.nonfinite = nf.clone();
-            real.records.push(r);
-            real.model = stepped;
-            (m.loss, nf)
-        } else {
-            let out = model.forward(b.x.clone(), &ForwardCtx::TRAIN);
-            let l = loss.compute(out, &b.target);
-            let value = read(l.clone());
-            if !value.is_finite() {
-                // Find the producer: probe this step again, fully recorded, on the weights that
-                // produced it (batch statistics only, running averages untouched).
-                let m = probe(
-                    &model,
-                    b.x.clone(),
-                    |y| loss.compute(y, &b.target),
-                    RecordOptions::default(),
-                );
-                let mut r = m.to_record(RunKind::Real, step as u64, lr, false);
-                let nf = locate(step as u64, &m, names).or_else(|| {
-                    Some(NonFinite {
-                        step: step as u64,
-                        layer: depth + 1,
-                        layer_name: "head".into(),
-                        kind: gradscope_diagnostics::NonFiniteKind::Loss,
-                    })
-                });
-                r.nonfinite = nf.clone();
-                real.records.push(r);
-                (value, nf)
-            } else {
-                let grads = l.backward();
-                let norm_sq = exp
-                    .optim
-                    .clip_norm
-                    .and_then(|_| global_grad_norm_sq(&model, &grads));
-                let mut gp = GradientsParams::from_grads(grads, &model);
-                optimizer.clip(&mut gp, &model, norm_sq);
-                real.model = optimizer.step(lr, model, gp);
-                (value, None)
-            }
+        let at = StepAt {
+            step,
+            lr,
+            record_now,
         };
+        if let Some(arm) = base.as_mut() {
+            arm.baseline_step(&b, at, loss, &names);
+        }
+        if let Some(arm) = head.as_mut() {
+            arm.head_only_step(&b, at, loss, &mut head_optimizer);
+        }
+        let (value, nonfinite) = real.real_step(&b, at, loss, &mut optimizer, &exp.optim, &names);
         real.losses.push(value);
         completed = step + 1;
 
@@ -606,60 +504,16 @@ where
             (r, b)
         }
     };
-    let chance = chance_scores(data);
-    let versus = (!real_eval.per_sample.is_empty() && real_eval.per_sample.len() == chance.len())
-        .then(|| match data.task {
-            Task::Classification { .. } => {
-                versus_chance("accuracy", &real_eval.per_sample, &chance, true)
-            }
-            Task::Regression { .. } => versus_chance("mse", &real_eval.per_sample, &chance, false),
-        });
-    let signal = base.as_ref().map(|arm| {
-        learning_signal(
-            &real.losses,
-            &arm.losses,
-            exp.train.signal_window,
-            exp.train.signal_z,
-            versus.clone(),
-        )
-    });
-    let head_only = head.as_ref().map(|arm| {
-        let e = evaluate(&arm.model, &sets, loss);
-        let higher_is_better = matches!(data.task, Task::Classification { .. });
-        let metric = if higher_is_better { "accuracy" } else { "mse" };
-        crate::signal::head_only_control(
-            metric,
-            &real_eval.per_sample,
-            &e.per_sample,
-            higher_is_better,
-            e.metrics,
-        )
-    });
-    let signal = signal.map(|mut s| {
-        if let Some(arm) = head.as_ref() {
-            crate::signal::attach_head_only(&mut s, &arm.losses);
-        }
-        s
-    });
-    let ctx = DiagnosisContext {
-        model: info.facts,
-        lr: exp.optim.lr,
-        clipping: exp.optim.clipping(),
-    };
-    let mut diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
-    if info.from_config {
-        diagnosis = gradscope_config::with_config_settings(diagnosis);
-    }
-    let (verdict, verdict_reason) =
-        judge(signal.as_ref(), first_nonfinite.as_ref(), &diagnosis, exp).unzip();
-    // The control's finding closes the verdict's reason, so every place that shows the reason
-    // (console, report, loss-plot caption) says it.
-    let verdict_reason = match (verdict_reason, &head_only) {
-        (Some(why), Some(h)) if verdict != Some(Verdict::Diverged) => {
-            Some(format!("{why}; {}", h.reason))
-        }
-        (why, _) => why,
-    };
+    let judged = judge_run(
+        exp,
+        data,
+        loss,
+        info,
+        &sets,
+        (&real, base.as_ref(), head.as_ref()),
+        &real_eval,
+        first_nonfinite.as_ref(),
+    );
     let wall = started.elapsed().as_secs_f64();
     let summary = Summary {
         schema_version: crate::output::SUMMARY_SCHEMA_VERSION,
@@ -671,12 +525,12 @@ where
         config_hash: config_hash(&exp.raw),
         status,
         interrupted: status == Status::Interrupted,
-        verdict,
-        verdict_reason,
+        verdict: judged.verdict,
+        verdict_reason: judged.verdict_reason,
         constant_loss: constant_loss(data, loss).map(Real),
-        learning_signal: signal,
-        head_only,
-        diagnosis,
+        learning_signal: judged.signal,
+        head_only: judged.head_only,
+        diagnosis: judged.diagnosis,
         first_nonfinite,
         finals: Finals {
             real: real_eval.metrics,
@@ -710,18 +564,6 @@ where
         summary,
         out_dir: opts.out_dir.clone(),
     })
-}
-
-/// The gradients of the output head alone ([`Network::head_params`]; every other parameter's are
-/// dropped, so the optimiser leaves those parameters exactly as they are), with their squared
-/// global norm for clipping.
-fn head_gradients<N: Network>(
-    model: &N,
-    grads: &mut Gradients,
-) -> (GradientsParams, Option<Tensor<1>>) {
-    let mut gp = GradientsParams::from_params(grads, model, &model.head_params());
-    let norm_sq = gradscope_diagnostics::grads_norm_sq(&mut gp, model);
-    (gp, norm_sq)
 }
 
 /// The verdict and its reason: `diverged` when a non-finite value ended the run, or when the loss
@@ -776,7 +618,8 @@ fn theory_at_init(
         (Some(Some(m)), Some(Some(s))) => m.get().powi(2) + s.get().powi(2),
         _ => 1.0,
     };
-    let case = gradscope_diagnostics::TheoryCase::for_model(facts, input_mean_square, first_out_ms)?;
+    let case =
+        gradscope_diagnostics::TheoryCase::for_model(facts, input_mean_square, first_out_ms)?;
     Some(TheoryPrediction {
         case: serde_json::to_value(case).unwrap_or_default(),
         predicted_activation_grad_norm: case
@@ -795,6 +638,91 @@ fn attach_eval(records: &mut [StepRecord], m: &FinalMetrics) {
             test_accuracy: m.test_accuracy,
             train_accuracy: m.train_accuracy,
         });
+    }
+}
+
+/// What a finished run's arms say: the learning signal against the baseline, the head-only
+/// control, the diagnosis (with the config keys of its remedies for a model built from the
+/// config) and the verdict with its reason.
+struct Judgement {
+    signal: Option<gradscope_record::LearningSignal>,
+    head_only: Option<gradscope_record::HeadOnlyControl>,
+    diagnosis: gradscope_diagnostics::Diagnosis,
+    verdict: Option<Verdict>,
+    verdict_reason: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_run<N: Network>(
+    exp: &Experiment,
+    data: &Dataset,
+    loss: Loss,
+    info: &NetworkInfo,
+    sets: &EvalSets,
+    (real, base, head): (&Arm<N>, Option<&Arm<N>>, Option<&Arm<N>>),
+    real_eval: &EvalResult,
+    first_nonfinite: Option<&NonFinite>,
+) -> Judgement {
+    let chance = chance_scores(data);
+    let versus = (!real_eval.per_sample.is_empty() && real_eval.per_sample.len() == chance.len())
+        .then(|| match data.task {
+            Task::Classification { .. } => {
+                versus_chance("accuracy", &real_eval.per_sample, &chance, true)
+            }
+            Task::Regression { .. } => versus_chance("mse", &real_eval.per_sample, &chance, false),
+        });
+    let signal = base.map(|arm| {
+        learning_signal(
+            &real.losses,
+            &arm.losses,
+            exp.train.signal_window,
+            exp.train.signal_z,
+            versus.clone(),
+        )
+    });
+    let head_only = head.map(|arm| {
+        let e = evaluate(&arm.model, sets, loss);
+        let higher_is_better = matches!(data.task, Task::Classification { .. });
+        let metric = if higher_is_better { "accuracy" } else { "mse" };
+        crate::signal::head_only_control(
+            metric,
+            &real_eval.per_sample,
+            &e.per_sample,
+            higher_is_better,
+            e.metrics,
+        )
+    });
+    let signal = signal.map(|mut s| {
+        if let Some(arm) = head {
+            crate::signal::attach_head_only(&mut s, &arm.losses);
+        }
+        s
+    });
+    let ctx = DiagnosisContext {
+        model: info.facts,
+        lr: exp.optim.lr,
+        clipping: exp.optim.clipping(),
+    };
+    let mut diagnosis = diagnose(&real.records, &ctx, &exp.diagnosis);
+    if info.from_config {
+        diagnosis = gradscope_config::with_config_settings(diagnosis);
+    }
+    let (verdict, verdict_reason) =
+        judge(signal.as_ref(), first_nonfinite, &diagnosis, exp).unzip();
+    // The control's finding closes the verdict's reason, so every place that shows the reason
+    // (console, report, loss-plot caption) says it.
+    let verdict_reason = match (verdict_reason, &head_only) {
+        (Some(why), Some(h)) if verdict != Some(Verdict::Diverged) => {
+            Some(format!("{why}; {}", h.reason))
+        }
+        (why, _) => why,
+    };
+    Judgement {
+        signal,
+        head_only,
+        diagnosis,
+        verdict,
+        verdict_reason,
     }
 }
 

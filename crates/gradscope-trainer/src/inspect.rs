@@ -216,11 +216,7 @@ pub fn inspect(
             .map(|(_, r)| Real(r)),
         layers,
         theory,
-        diagnosis: gradscope_config::with_config_settings(diagnose(
-            &records,
-            &ctx,
-            &exp.diagnosis,
-        )),
+        diagnosis: gradscope_config::with_config_settings(diagnose(&records, &ctx, &exp.diagnosis)),
     })
 }
 

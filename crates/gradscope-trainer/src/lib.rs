@@ -15,6 +15,7 @@
 //! is given. The `gradscope` command, with its argument parsing, log subscriber, progress bars
 //! and signal handling, is the crate `gradscope-cli`.
 
+mod arm;
 pub mod batches;
 pub mod bench;
 pub mod chain;
