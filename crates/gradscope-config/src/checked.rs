@@ -39,8 +39,10 @@ impl ModelSettings {
 
 /// The `[model]` section of each `model.kind`: the function that checks that kind's keys. One
 /// line per built-in architecture (see `gradscope_model::arch` for the other two steps).
-const MODEL_SECTIONS: &[(&str, fn(&RawModel) -> Result<ModelSpec>)] =
-    &[("mlp", mlp_section), ("chain", chain_section)];
+const MODEL_SECTIONS: &[(&str, ModelSection)] = &[("mlp", mlp_section), ("chain", chain_section)];
+
+/// Checks the `[model]` keys of one `model.kind`.
+type ModelSection = fn(&RawModel) -> Result<ModelSpec>;
 
 /// The optimiser family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

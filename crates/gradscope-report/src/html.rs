@@ -181,11 +181,12 @@ fn overview(out: &mut String, runs: &[RunPlot<'_>]) {
     out.push_str(
         "<section class=\"card\" id=\"overview\">\n<h2>Overview</h2>\n<p class=\"lead\">Each \
          real run is judged against its learning-rate-0 baseline (verdict) and by how the \
-         backward signal changes from the last layer to the first at initialisation \
-         (diagnosis).</p>\n<div class=\"table-wrap\"><table>\n<thead><tr><th>run · model · data</th>\
+         backward signal changes from the last layer to the first over the whole run \
+         (diagnosis: its worst phase); the ratio and rate beside them are at \
+         initialisation.</p>\n<div class=\"table-wrap\"><table>\n<thead><tr><th>run · model · data</th>\
          <th>verdict</th><th>diagnosis</th>\
-         <th class=\"num\" title=\"‖∂L/∂h₁‖ / ‖∂L/∂h_L‖ at initialisation\">first/last<br>ratio</th>\
-         <th class=\"num\" title=\"average factor per layer at initialisation\">per-layer<br>rate</th>\
+         <th class=\"num\" title=\"‖∂L/∂h₁‖ / ‖∂L/∂h_L‖ at initialisation\">first/last<br>ratio (init)</th>\
+         <th class=\"num\" title=\"average factor per layer at initialisation\">per-layer<br>rate (init)</th>\
          <th class=\"num\">test accuracy<br>real / baseline</th>\
          <th class=\"num\">test loss<br>real / baseline</th>\
          <th>first<br>non-finite</th></tr></thead>\n<tbody>\n",
