@@ -73,6 +73,9 @@ pub struct LayerMeasure {
     pub act_nonfinite: Option<u64>,
     /// Whether the weights after the step are all finite.
     pub weight_after_finite: Option<bool>,
+    /// ‖∂L/∂h_t‖ at each time step t = 1, 2, … the layer observed (empty for a layer without
+    /// time steps; `None` for a step that took no part in the loss).
+    pub act_grad_norm_time: Vec<Option<f64>>,
 }
 
 /// Host-side measurements of one step.
@@ -110,6 +113,13 @@ impl StepMeasure {
             act_saturated: reals(l.iter().map(|x| x.act_saturated)),
             act_dead: reals(l.iter().map(|x| x.act_dead)),
             act_nonfinite: l.iter().map(|x| x.act_nonfinite).collect(),
+            act_grad_norm_time: if l.iter().any(|x| !x.act_grad_norm_time.is_empty()) {
+                l.iter()
+                    .map(|x| reals(x.act_grad_norm_time.iter().copied()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         };
         StepRecord {
             schema_version: SCHEMA_VERSION,
@@ -187,6 +197,8 @@ struct PendingLayer {
     /// Σ‖W‖² before the step, when the weight norms already computed it.
     old_sq: Option<Tensor<1>>,
     update: Option<(usize, usize)>,
+    /// ‖∂L/∂h_t‖² of each time step.
+    time_grad_sq: Vec<Option<usize>>,
 }
 
 /// Measurements of a step between `backward()` and the read-back.
@@ -319,6 +331,7 @@ impl Recorder {
             }
             jobs.push(LayerJob {
                 act_grad: tap.activation_grad(l, grads),
+                step_grads: tap.step_grads(l, grads),
                 params,
                 weights,
                 spectral,
@@ -347,6 +360,11 @@ impl Recorder {
         for sums in done {
             let mut pending = PendingLayer {
                 act_grad_sq: sums.act_grad_sq.map(|t| batch.push(t)),
+                time_grad_sq: sums
+                    .time_grad_sq
+                    .into_iter()
+                    .map(|t| t.map(|t| batch.push(t)))
+                    .collect(),
                 ..PendingLayer::default()
             };
             grad_parts.extend(sums.weight_grad_sq.clone());
@@ -409,6 +427,8 @@ impl Recorder {
 /// tensors to reduce.
 struct LayerJob {
     act_grad: Option<Tensor<2>>,
+    /// ∂L/∂h_t of each time step (recurrent layers).
+    step_grads: Vec<Option<Tensor<2>>>,
     params: Vec<usize>,
     weights: Vec<usize>,
     /// (parameter, power-iteration slot, previous singular vector)
@@ -419,6 +439,7 @@ struct LayerJob {
 /// The queued reductions of one layer.
 struct LayerSums {
     act_grad_sq: Option<Tensor<1>>,
+    time_grad_sq: Vec<Option<Tensor<1>>>,
     weight_grad_sq: Option<Tensor<1>>,
     bias_grad_sq: Option<Tensor<1>>,
     weight_sq: Option<Tensor<1>>,
@@ -468,6 +489,11 @@ impl LayerJob {
             .collect();
         LayerSums {
             act_grad_sq: self.act_grad.map(|g| r.sum_sq(g)),
+            time_grad_sq: self
+                .step_grads
+                .into_iter()
+                .map(|g| g.map(|g| r.sum_sq(g)))
+                .collect(),
             weight_grad_sq: add_all(weight_grads),
             bias_grad_sq: add_all(bias_grads),
             weight_sq,
@@ -563,6 +589,11 @@ impl PendingStep {
             .map(|p| {
                 let mut m = LayerMeasure {
                     act_grad_norm: p.act_grad_sq.map(|i| at(i).sqrt()),
+                    act_grad_norm_time: p
+                        .time_grad_sq
+                        .iter()
+                        .map(|t| t.map(|i| at(i).sqrt()))
+                        .collect(),
                     weight_grad_norm: p.weight_grad_sq.map(|i| at(i).sqrt()),
                     bias_grad_norm: p.bias_grad_sq.map(|i| at(i).sqrt()),
                     weight_norm: p.weight_sq.map(|i| at(i).sqrt()),

@@ -51,6 +51,9 @@ pub struct Tap {
     /// recorder reduces after `backward()`, in parallel across layers.
     pub(crate) outputs: Vec<Tensor<2>>,
     pub(crate) activations: Vec<Option<Activation>>,
+    /// Per layer (index 0 = layer 1), the zero leaves added to its hidden state at each time
+    /// step, in order (empty for layers without time steps).
+    steps: Vec<Vec<Tensor<2>>>,
 }
 
 impl Tap {
@@ -96,9 +99,10 @@ impl Tap {
     }
 }
 
-impl LayerObserver for Tap {
-    fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
-        self.activations.push(info.activation);
+impl Tap {
+    /// A fresh autodiff leaf (its own gradient) over a zero buffer of `h`'s shape, shared by
+    /// every leaf of that shape.
+    fn zero_leaf(&mut self, h: &Tensor<2>) -> Tensor<2> {
         let dims = h.dims();
         let zero = match self.zeros.iter().find(|z| z.dims() == dims) {
             Some(z) => z.clone(),
@@ -108,8 +112,39 @@ impl LayerObserver for Tap {
                 z
             }
         };
-        // A fresh autodiff leaf per layer (its own gradient) over the shared zero buffer.
-        let leaf = Tensor::from_inner(zero).require_grad();
+        Tensor::from_inner(zero).require_grad()
+    }
+
+    /// ∂L/∂h_t of layer `index` (1-based) for every time step it observed, in order (empty
+    /// for a layer without time steps; `None` for a step that took no part in the loss).
+    pub fn step_grads(&self, index: usize, grads: &Gradients) -> Vec<Option<Tensor<2>>> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.steps.get(i))
+            .map(|leaves| {
+                leaves
+                    .iter()
+                    .map(|leaf| leaf.grad(grads).map(Tensor::inner))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl LayerObserver for Tap {
+    fn observe_step(&mut self, info: LayerInfo<'_>, _t: usize, h: Tensor<2>) -> Tensor<2> {
+        let leaf = self.zero_leaf(&h);
+        let i = info.index.saturating_sub(1);
+        if self.steps.len() <= i {
+            self.steps.resize(i + 1, Vec::new());
+        }
+        self.steps[i].push(leaf.clone());
+        h.add(leaf)
+    }
+
+    fn observe(&mut self, info: LayerInfo<'_>, h: Tensor<2>) -> Tensor<2> {
+        self.activations.push(info.activation);
+        let leaf = self.zero_leaf(&h);
         self.leaves.push(leaf.clone());
         // `h` is usually referenced nowhere else (autodiff keeps activations' inputs, not their
         // outputs), so the backend adds in place; the statistics then read the sum, which equals

@@ -600,3 +600,100 @@ fn rank_three_layers_are_observed_per_channel() {
     // One channel of four is dead; with 30 draws per channel no live one is zero throughout.
     assert_eq!(layer.act_dead, Some(0.25));
 }
+
+/// A linear recurrence observed at every time step through `observe_step`:
+/// h_t = h_{t−1}·ρQ + x_t·U with Q orthogonal, read out from h_T. Back through time each step
+/// multiplies ∂L/∂h by (ρQ)ᵀ, which scales every row's norm by exactly ρ, so the recorded
+/// ‖∂L/∂h_{t−1}‖ / ‖∂L/∂h_t‖ is ρ at every step. In f32 each step's product rounds with a relative
+/// error of about √width·2⁻²⁴ ≈ 5e-7, far inside 1e-4.
+#[test]
+fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
+    use burn::module::ModuleVisitor;
+    use burn::nn::Linear;
+    use gradscope_model::{LayerInfo, LayerObserver, linear};
+
+    #[derive(Module, Debug)]
+    struct Recurrence {
+        w_hh: Param<Tensor<2>>,
+        w_in: Param<Tensor<2>>,
+        head: Linear,
+        #[module(skip)]
+        steps: usize,
+    }
+
+    impl Network for Recurrence {
+        fn num_layers(&self) -> usize {
+            1
+        }
+        fn layer_name(&self, _index: usize) -> String {
+            "rnn.0".into()
+        }
+        fn forward_observed(
+            &self,
+            x: Tensor<2>,
+            _ctx: &ForwardCtx,
+            observer: &mut dyn LayerObserver,
+        ) -> Tensor<2> {
+            let [batch, features] = x.dims();
+            let d = features / self.steps;
+            let width = self.w_hh.val().dims()[0];
+            let info = LayerInfo {
+                index: 1,
+                name: "rnn.0",
+                activation: Some(Activation::Identity),
+            };
+            let mut h = Tensor::<2>::zeros([batch, width], &x.device());
+            for t in 1..=self.steps {
+                let x_t = x.clone().slice([0..batch, (t - 1) * d..t * d]);
+                h = h.matmul(self.w_hh.val()) + x_t.matmul(self.w_in.val());
+                h = observer.observe_step(info, t, h);
+            }
+            self.head.forward(observer.observe(info, h))
+        }
+        fn visit_layer<V: ModuleVisitor>(&self, _index: usize, visitor: &mut V) {
+            self.w_hh.visit(visitor);
+            self.w_in.visit(visitor);
+        }
+    }
+
+    let (width, steps, d, batch) = (32, 50, 2, 16);
+    let dev = device();
+    for rho in [0.9, 1.0, 1.1] {
+        let (net, x, r) = with_seed(&dev, 7, |dv| {
+            let q = WeightInit::new(InitKind::Orthogonal, 1.0).draw(width, width, dv);
+            let u = WeightInit::new(InitKind::XavierNormal, 1.0).draw(d, width, dv);
+            let net = Recurrence {
+                w_hh: Param::from_tensor(q.mul_scalar(rho).detach()),
+                w_in: Param::from_tensor(u),
+                head: linear(width, 3, &WeightInit::new(InitKind::LecunNormal, 1.0), None, dv),
+                steps,
+            };
+            (
+                net,
+                Tensor::<2>::random([batch, steps * d], Distribution::Normal(0.0, 1.0), dv),
+                Tensor::<2>::random([batch, 3], Distribution::Normal(0.0, 1.0), dv),
+            )
+        });
+        let m = probe(&net, x, |y| y.mul(r).sum(), RecordOptions::default());
+        let g: Vec<f64> = m.layers[0]
+            .act_grad_norm_time
+            .iter()
+            .map(|v| v.expect("every step is part of the loss"))
+            .collect();
+        assert_eq!(g.len(), steps);
+        // The last step's signal is the layer output's.
+        let out = m.layers[0].act_grad_norm.unwrap();
+        assert!((g[steps - 1] - out).abs() <= 1e-6 * out, "{} vs {out}", g[steps - 1]);
+        for t in 1..steps {
+            let factor = g[t - 1] / g[t];
+            assert!(
+                (factor - rho).abs() <= 1e-4 * rho,
+                "ρ = {rho}, step {t}: factor {factor}"
+            );
+        }
+        // The record carries it, per layer and time step.
+        let rec = m.to_record(gradscope_diagnostics::RunKind::Real, 0, 0.0, false);
+        assert_eq!(rec.layers.act_grad_norm_time.len(), 1);
+        assert_eq!(rec.layers.act_grad_norm_time[0].len(), steps);
+    }
+}

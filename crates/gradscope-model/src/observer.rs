@@ -43,6 +43,20 @@ pub trait LayerObserver {
             .reshape([batch, length, channels])
             .swap_dims(1, 2)
     }
+
+    /// Called with the hidden state `h_t` (`[batch, units]`) of recurrent layer `info.index` at
+    /// time step `t` (1-based, in order), before the recurrence uses it for step `t + 1`;
+    /// returns the tensor the recurrence continues with, which must equal `h` in value.
+    ///
+    /// A recurrent layer unrolled in its forward pass calls this for each of its time steps and
+    /// then [`LayerObserver::observe`] once for its output (the layer boundary, usually the last
+    /// hidden state). The diagnostics then record ‖∂L/∂h_t‖ for every t: the gradient through
+    /// time, where the same Jacobian multiplies the signal at every step back. The default
+    /// watches nothing.
+    fn observe_step(&mut self, info: LayerInfo<'_>, t: usize, h: Tensor<2>) -> Tensor<2> {
+        let _ = (info, t);
+        h
+    }
 }
 
 /// An observer that watches nothing.

@@ -26,7 +26,7 @@ pub use real::{Real, format_real, format_short, format_sig, parse_real};
 pub use remedy::{Change, Remedy, Setting};
 pub use run_folder::{SummaryState, write_atomic};
 pub use step::{
-    EvalRecord, LayerSeries, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
+    EvalRecord, LayerSeries, OLDEST_SCHEMA_VERSION, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
     write_jsonl, write_long_csv,
 };
 pub use summary::{

@@ -455,6 +455,7 @@ mod tests {
                 act_saturated: s([0.0, 0.125, 0.75]),
                 act_dead: s([0.5, 0.625, 0.0]),
                 act_nonfinite: vec![Some(0), Some(0), Some(3)],
+                act_grad_norm_time: vec![],
             },
             eval: Some(EvalRecord {
                 train_loss: r(2.0),

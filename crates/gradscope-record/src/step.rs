@@ -10,13 +10,20 @@
 //!  "layers":{"act_grad_norm":[…],"weight_grad_norm":[…],"bias_grad_norm":[…],
 //!            "weight_norm":[…],"spectral_norm":[…],"update_ratio":[…],
 //!            "act_mean":[…],"act_std":[…],"act_saturated":[…],"act_dead":[…],
-//!            "act_nonfinite":[…]},
+//!            "act_nonfinite":[…],
+//!            "act_grad_norm_time":[[…], …]},
 //!  "eval":{"train_loss":…,"test_loss":…,"test_accuracy":…},
 //!  "nonfinite":null}
 //! ```
 //!
+//! `act_grad_norm_time` is there only when a layer observed time steps (a recurrent layer
+//! unrolled in its forward pass, through `LayerObserver::observe_step`): per layer, ‖∂L/∂h_t‖ for
+//! t = 1, 2, … (an empty array for a layer without time steps). Version 1 records, written
+//! before it existed, still load (with no time steps).
+//!
 //! The long CSV has the columns `run,step,layer,quantity,value`: one row per number, layer 0 for
-//! step-level quantities, values written as in JSON (`NaN`, `inf`, `-inf` spelled out).
+//! step-level quantities, values written as in JSON (`NaN`, `inf`, `-inf` spelled out); time
+//! steps are the quantity `act_grad_norm_t<t>` (`act_grad_norm_t1`, …) of their layer.
 
 use std::io::{BufRead, Write};
 
@@ -25,8 +32,13 @@ use serde::{Deserialize, Serialize};
 use crate::nonfinite::NonFinite;
 use crate::real::{Real, format_real};
 
-/// Version of the record format; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the record format; bumped on any change.
+///
+/// 2: `layers.act_grad_norm_time`, the backward signal at every time step of recurrent layers.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest record version this build reads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Errors reading records.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +55,7 @@ pub enum RecordError {
     },
     /// The record has another schema version.
     #[error(
-        "{path}:{line}: schema_version {found} is not supported (this build reads {SCHEMA_VERSION})"
+        "{path}:{line}: schema_version {found} is not supported (this build reads {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION})"
     )]
     Version {
         /// The file.
@@ -108,6 +120,10 @@ pub struct LayerSeries {
     pub act_dead: Vec<Option<Real>>,
     /// Non-finite entries of h_l.
     pub act_nonfinite: Vec<Option<u64>>,
+    /// ‖∂L/∂h_t‖ at every time step t = 1, 2, … of each layer that observed time steps (an
+    /// empty list for the others); empty, and left out of the JSON, when no layer did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub act_grad_norm_time: Vec<Vec<Option<Real>>>,
 }
 
 impl LayerSeries {
@@ -220,7 +236,7 @@ pub fn read_jsonl<R: BufRead>(r: R, path: &str) -> Result<Vec<StepRecord>, Recor
                 message: e.to_string(),
             })?;
         let version = value.get("schema_version").and_then(|v| v.as_u64());
-        if version != Some(SCHEMA_VERSION as u64) {
+        if !version.is_some_and(|v| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&v)) {
             return Err(RecordError::Version {
                 path: path.to_string(),
                 line: i + 1,
@@ -272,6 +288,14 @@ pub fn write_long_csv<W: Write>(
                 }
             }
         }
+        for (i, times) in r.layers.act_grad_norm_time.iter().enumerate() {
+            for (t, v) in times.iter().enumerate() {
+                if let Some(v) = v {
+                    let (layer, t) = (i + 1, t + 1);
+                    writeln!(w, "{run},{},{layer},act_grad_norm_t{t},{v}", r.step)?;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -297,6 +321,7 @@ mod tests {
                 act_dead: vec![r(0.125), None],
                 spectral_norm: vec![None, r(1.5)],
                 act_nonfinite: vec![Some(0), Some(12)],
+                act_grad_norm_time: vec![vec![], vec![Some(Real(0.5)), Some(Real(f64::INFINITY))]],
                 ..LayerSeries::default()
             },
             eval: None,
@@ -307,6 +332,36 @@ mod tests {
                 kind: NonFiniteKind::ForwardActivation,
             }),
         }
+    }
+
+    /// Time steps round-trip, appear in the long CSV as `act_grad_norm_t<t>` of their layer,
+    /// and a version-1 record (written before them) still loads, with none.
+    #[test]
+    fn time_steps_round_trip_and_version_one_loads() {
+        let r = sample();
+        let mut buf = Vec::new();
+        write_jsonl(&mut buf, std::slice::from_ref(&r)).unwrap();
+        let back = read_jsonl(&buf[..], "t.jsonl").unwrap();
+        assert_eq!(
+            back[0].layers.act_grad_norm_time,
+            r.layers.act_grad_norm_time
+        );
+        let mut csv = Vec::new();
+        write_long_csv(&mut csv, "x", std::slice::from_ref(&r)).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.contains("x/real,7,2,act_grad_norm_t1,0.5\n"), "{csv}");
+        assert!(csv.contains("x/real,7,2,act_grad_norm_t2,inf\n"), "{csv}");
+        // No time steps: no field at all, so records of feed-forward nets are as before.
+        let mut plain = r.clone();
+        plain.layers.act_grad_norm_time.clear();
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("act_grad_norm_time"), "{text}");
+        let v1 = text.replace(
+            &format!("\"schema_version\":{SCHEMA_VERSION}"),
+            "\"schema_version\":1",
+        );
+        let old = read_jsonl(v1.as_bytes(), "v1.jsonl").unwrap();
+        assert!(old[0].layers.act_grad_norm_time.is_empty());
     }
 
     /// Write, read back, same numbers, non-finite values included.

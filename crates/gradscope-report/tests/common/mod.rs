@@ -148,6 +148,7 @@ pub fn record(
             act_saturated: per_layer(&|l| (0.1 * l as f64).min(1.0)),
             act_dead: per_layer(&|l| (0.02 * l as f64).min(1.0)),
             act_nonfinite: vec![Some(0); depth],
+            act_grad_norm_time: vec![],
         },
         eval: step.is_multiple_of(20).then_some(EvalRecord {
             train_loss: Real(loss),
