@@ -665,7 +665,13 @@ fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
             let net = Recurrence {
                 w_hh: Param::from_tensor(q.mul_scalar(rho).detach()),
                 w_in: Param::from_tensor(u),
-                head: linear(width, 3, &WeightInit::new(InitKind::LecunNormal, 1.0), None, dv),
+                head: linear(
+                    width,
+                    3,
+                    &WeightInit::new(InitKind::LecunNormal, 1.0),
+                    None,
+                    dv,
+                ),
                 steps,
             };
             (
@@ -683,7 +689,11 @@ fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
         assert_eq!(g.len(), steps);
         // The last step's signal is the layer output's.
         let out = m.layers[0].act_grad_norm.unwrap();
-        assert!((g[steps - 1] - out).abs() <= 1e-6 * out, "{} vs {out}", g[steps - 1]);
+        assert!(
+            (g[steps - 1] - out).abs() <= 1e-6 * out,
+            "{} vs {out}",
+            g[steps - 1]
+        );
         for t in 1..steps {
             let factor = g[t - 1] / g[t];
             assert!(

@@ -26,8 +26,8 @@ pub use real::{Real, format_real, format_short, format_sig, parse_real};
 pub use remedy::{Change, Remedy, Setting};
 pub use run_folder::{SummaryState, write_atomic};
 pub use step::{
-    EvalRecord, LayerSeries, OLDEST_SCHEMA_VERSION, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,
-    write_jsonl, write_long_csv,
+    EvalRecord, LayerSeries, OLDEST_SCHEMA_VERSION, RecordError, RunKind, SCHEMA_VERSION,
+    StepRecord, read_jsonl, write_jsonl, write_long_csv,
 };
 pub use summary::{
     FinalMetrics, Finals, HeadOnlyControl, LearningSignal, SUMMARY_SCHEMA_VERSION, Seeds,

@@ -236,7 +236,9 @@ pub fn read_jsonl<R: BufRead>(r: R, path: &str) -> Result<Vec<StepRecord>, Recor
                 message: e.to_string(),
             })?;
         let version = value.get("schema_version").and_then(|v| v.as_u64());
-        if !version.is_some_and(|v| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&v)) {
+        if !version
+            .is_some_and(|v| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&v))
+        {
             return Err(RecordError::Version {
                 path: path.to_string(),
                 line: i + 1,

@@ -558,7 +558,10 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
 
     out.push_str("<section class=\"card\" id=\"all-runs\">\n<h2>All runs</h2>\n");
     for (spec, svg) in specs.iter().zip(svgs) {
-        if matches!(spec.kind, PlotKind::GradVsLayer | PlotKind::WeightProduct) {
+        if matches!(
+            spec.kind,
+            PlotKind::GradVsLayer | PlotKind::GradVsTime | PlotKind::WeightProduct
+        ) {
             figure(&mut out, spec, svg);
         }
     }

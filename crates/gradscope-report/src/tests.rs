@@ -562,3 +562,38 @@ fn the_depth_figure_comes_first_in_a_sweep_report() {
         .collect();
     assert!(!plot_names(&unfamilied).contains(&"depth".to_string()));
 }
+
+/// A run with layers observed through time gets the through-time plot, after the by-layer
+/// plots; it draws each layer's series at initialisation and at the last record (the points are
+/// log10 ‖∂L/∂h_t‖ at t = 1…30), and a run without time steps does not get it.
+#[test]
+fn recurrent_layers_get_the_through_time_plot() {
+    let runs = vec![recurrent_run()];
+    let names = plot_names(&runs);
+    assert_eq!(
+        &names[..3],
+        ["grad_vs_layer", "weight_product", "grad_vs_time"]
+    );
+    assert!(!plot_names(&[tiny_run()]).contains(&"grad_vs_time".to_string()));
+
+    let plots = crate::plots::RunPlot::all(&runs);
+    let lines = crate::plots::grad_vs_time::lines(&plots[0]);
+    assert_eq!(lines.len(), 2);
+    for (l, rho) in lines.iter().zip([0.8f64, 0.9]) {
+        assert_eq!(l.init.0, 0);
+        let (last_step, last) = l.last.as_ref().unwrap();
+        assert_eq!(*last_step, 9);
+        for (s, (a, b)) in l.init.1.iter().zip(last).enumerate() {
+            let k = (29 - s) as i32;
+            assert!((a.unwrap() - rho.powi(k)).abs() < 1e-12);
+            assert!((b.unwrap() - (rho * rho).powi(k)).abs() < 1e-12);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_report(dir.path(), &runs).unwrap();
+    let svg = String::from_utf8(read(&dir.path().join("plots/grad_vs_time.svg"))).unwrap();
+    assert!(svg.contains("Backward signal through time"), "title");
+    assert!(svg.contains("rnn · layer 2: step 9 (last)"), "legend");
+    let html = String::from_utf8(read(&dir.path().join("report.html"))).unwrap();
+    assert!(html.contains("id=\"plot-grad_vs_time\""));
+}

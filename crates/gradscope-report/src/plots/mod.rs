@@ -3,6 +3,7 @@
 mod activations;
 pub(crate) mod depth;
 mod grad_vs_layer;
+pub(crate) mod grad_vs_time;
 mod heatmap;
 mod loss;
 mod weight_product;
@@ -85,6 +86,8 @@ pub(crate) enum PlotKind {
     Depth,
     /// ‖∂L/∂h_l‖ against layer, every run.
     GradVsLayer,
+    /// ‖∂L/∂h_t‖ against time step, every recurrent layer of every run.
+    GradVsTime,
     /// Running product of spectral norms, every run.
     WeightProduct,
     /// Layer × step heatmap of one run.
@@ -162,6 +165,20 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
             size: (1100, 520),
         },
     ]);
+    if grad_vs_time::applies(runs) {
+        out.push(PlotSpec {
+            name: "grad_vs_time".into(),
+            kind: PlotKind::GradVsTime,
+            caption: String::from(
+                "The backward signal through time, ‖∂L/∂hₜ‖ at each time step of each recurrent \
+                 layer: solid at initialisation, dashed and lighter at the last record. The same \
+                 recurrent Jacobian multiplies it at every step back, so a line falling towards \
+                 t = 1 means the gradient vanishes through time (the first inputs cannot be \
+                 learned from), a rising one that it explodes.",
+            ),
+            size: (1100, 520),
+        });
+    }
     for (i, run) in runs.iter().enumerate() {
         out.push(PlotSpec {
             name: format!("heatmap_{}", run.stem),
@@ -214,6 +231,7 @@ impl PlotSpec {
         match self.kind {
             PlotKind::Depth => depth::draw(root, runs)?,
             PlotKind::GradVsLayer => grad_vs_layer::draw(root, runs)?,
+            PlotKind::GradVsTime => grad_vs_time::draw(root, runs)?,
             PlotKind::WeightProduct => weight_product::draw(root, runs)?,
             PlotKind::Heatmap(i) => heatmap::draw(root, &runs[i])?,
             PlotKind::Loss(i) => loss::draw(root, &runs[i])?,

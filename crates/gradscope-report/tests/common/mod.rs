@@ -340,3 +340,36 @@ pub fn long_run(steps: u64, depth: usize) -> RunData {
     run.dir = PathBuf::from("runs/long-deep");
     run
 }
+
+/// A two-layer recurrent net observed through time: at every record, layer l's ‖∂L/∂h_t‖ falls
+/// by `rho` per step back from t = 30 (ρ = 0.8 for layer 1, 0.9 for layer 2), and the last record
+/// falls faster (ρ² per step).
+pub fn recurrent_run() -> RunData {
+    let depth = 2;
+    let steps = 30;
+    let mut records = Vec::new();
+    for step in 0..10u64 {
+        let t = step as f64;
+        let mut rec = record(RunKind::Real, step, depth, 1.0 - 0.01 * t, |_| 1.0);
+        let last = step == 9;
+        rec.layers.act_grad_norm_time = [0.8f64, 0.9]
+            .iter()
+            .map(|&rho| {
+                let rho = if last { rho * rho } else { rho };
+                (1..=steps)
+                    .map(|s| r(rho.powi((steps - s) as i32)))
+                    .collect()
+            })
+            .collect();
+        records.push(rec);
+        records.push(record(RunKind::Baseline, step, depth, 1.0, |_| 1.0));
+    }
+    RunData {
+        dir: PathBuf::from("runs/rnn-1"),
+        summary: summary("rnn", depth, DiagnosisKind::Vanishing, None),
+        records,
+        config_toml: "seed = 0\n".into(),
+        family: None,
+        label: None,
+    }
+}

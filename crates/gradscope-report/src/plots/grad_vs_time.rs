@@ -1,0 +1,133 @@
+//! `grad_vs_time`: ‖∂L/∂h_t‖ against the time step t for every recurrent layer of every run, at
+//! initialisation (solid) and at the last record (lighter, dashed), on a log axis: the backward
+//! signal through time, where the same recurrent Jacobian multiplies it at every step back.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::RunPlot;
+use crate::draw::{
+    Axis, DrawResult, LegendEntry, LineKind, build_chart, draw_legend, draw_line, draw_markers,
+    draw_mesh, layer_range, lighten, log_range, no_data,
+};
+use crate::series::{floats, layer_log_segments, log10_or_none, min_max};
+
+/// One recurrent layer's lines: (layer, init (step, series), last (step, series)).
+pub(crate) struct TimeLines {
+    pub(crate) layer: usize,
+    pub(crate) init: (u64, Vec<Option<f64>>),
+    pub(crate) last: Option<(u64, Vec<Option<f64>>)>,
+}
+
+/// The through-time lines of a run: one per layer that observed time steps.
+pub(crate) fn lines(run: &RunPlot<'_>) -> Vec<TimeLines> {
+    let real = run.data.real_records();
+    let (Some(first), last) = (real.first(), real.last().filter(|_| real.len() > 1)) else {
+        return Vec::new();
+    };
+    let layers = first.layers.act_grad_norm_time.len();
+    (0..layers)
+        .filter(|&l| !first.layers.act_grad_norm_time[l].is_empty())
+        .map(|l| TimeLines {
+            layer: l + 1,
+            init: (first.step, floats(&first.layers.act_grad_norm_time[l])),
+            last: last.and_then(|r| {
+                let series = r.layers.act_grad_norm_time.get(l)?;
+                (!series.is_empty()).then(|| (r.step, floats(series)))
+            }),
+        })
+        .collect()
+}
+
+/// Whether any run has a layer observed through time.
+pub(crate) fn applies(runs: &[RunPlot<'_>]) -> bool {
+    runs.iter().any(|r| !lines(r).is_empty())
+}
+
+/// Draws the plot.
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    runs: &[RunPlot<'_>],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let all: Vec<Vec<TimeLines>> = runs.iter().map(lines).collect();
+    fn series(l: &TimeLines) -> Vec<Vec<Option<f64>>> {
+        std::iter::once(l.init.1.clone())
+            .chain(l.last.iter().map(|(_, s)| s.clone()))
+            .collect()
+    }
+    let steps = all
+        .iter()
+        .flatten()
+        .flat_map(series)
+        .map(|s| s.len())
+        .max()
+        .unwrap_or(1);
+    let range = min_max(
+        all.iter()
+            .flatten()
+            .flat_map(series)
+            .flatten()
+            .filter_map(log10_or_none),
+    );
+
+    let (w, _) = root.dim_in_pixel();
+    let legend_w = (w / 3).min(300);
+    let (left, right) = root.split_horizontally(w - legend_w);
+    let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
+    let mut chart = build_chart(
+        &left,
+        Some("Backward signal through time ‖∂L/∂hₜ‖"),
+        layer_range(steps),
+        y,
+        64,
+    )?;
+    draw_mesh(
+        &mut chart,
+        (Axis::Integer, "time step t (1 = first input)"),
+        (Axis::Log10, "‖∂L/∂hₜ‖ (log scale)"),
+    )?;
+    if range.is_none() {
+        no_data(&mut chart, "no finite, positive ‖∂L/∂hₜ‖ recorded")?;
+    }
+    let mut legend = Vec::new();
+    for (run, layers) in runs.iter().zip(&all) {
+        // Stacked recurrent layers of one run: the lower ones paler.
+        let n = layers.len();
+        for (k, l) in layers.iter().enumerate() {
+            let c = lighten(run.color, 0.5 * (n - 1 - k) as f64 / (n - 1).max(1) as f64);
+            let pale = lighten(c, 0.45);
+            let who = if n > 1 {
+                format!("{} · layer {}", run.name, l.layer)
+            } else {
+                run.name.clone()
+            };
+            if let Some((step, last)) = &l.last {
+                for seg in layer_log_segments(last) {
+                    draw_line(&mut chart, &seg, pale, LineKind::Dashed, 2)?;
+                }
+                legend.push(LegendEntry::new(
+                    format!("{who}: step {step} (last)"),
+                    pale,
+                    LineKind::Dashed,
+                ));
+            }
+            for seg in layer_log_segments(&l.init.1) {
+                draw_line(&mut chart, &seg, c, LineKind::Solid, 2)?;
+                draw_markers(&mut chart, &seg, c, 2, true)?;
+            }
+            legend.insert(
+                legend.len() - usize::from(l.last.is_some()),
+                LegendEntry::new(
+                    format!("{who}: step {} (init)", l.init.0),
+                    c,
+                    LineKind::Solid,
+                ),
+            );
+        }
+    }
+    draw_legend(&right.margin(36, 0, 0, 0), &legend, false)?;
+    Ok(())
+}
