@@ -2,11 +2,17 @@
 //!
 //! This umbrella crate re-exports the workspace's crates, one concern each:
 //!
-//! - [`model`]: the scalar chain, deep MLPs (residual, normalised), the `Block` trait;
-//! - [`diagnostics`]: per-layer gradient flow through burn's autodiff, the theory, the diagnosis;
+//! - [`model`]: the scalar chain, deep MLPs (residual, normalised), the `Block`, `Network` and
+//!   `Architecture` traits, the observer seam (layers, channels, time steps), `ModelFacts`;
+//! - [`diagnostics`]: per-layer gradient flow through burn's autodiff, the theory, the diagnosis
+//!   and its remedies;
 //! - [`data`]: synthetic and bundled real data sets, user CSV files;
-//! - [`config`]: the TOML experiment config and its validation;
-//! - [`trainer`]: runs beside their learning-rate-zero baselines, and the `gradscope` command.
+//! - [`config`]: the TOML experiment config, its validation, and the config keys of remedies;
+//! - [`record`]: the file formats (`metrics.jsonl`, `summary.json`) and the run folder;
+//! - [`report`]: the plots and the self-contained HTML report, TensorBoard event files;
+//! - [`trainer`]: training any network beside its learning-rate-zero baseline and head-only
+//!   control, run folders, sweeps, benchmarks (the `gradscope` command itself is the
+//!   `gradscope-cli` crate).
 
 pub use gradscope_config as config;
 pub use gradscope_data as data;

@@ -5,7 +5,7 @@
 //! change little from one step to the next, so one iteration from the previous step's singular
 //! vector keeps the estimate converged at the cost of two matrix-vector products.
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 
 use crate::reduce::Reducer;
 
@@ -113,14 +113,13 @@ fn start_vector(n: usize, device: &Device) -> Tensor<2> {
     t.div(norm)
 }
 
-/// A random matrix helper for tests and benches.
-pub fn random_matrix(rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-    Tensor::random([rows, cols], Distribution::Normal(0.0, 1.0), device)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn random_matrix(rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+        Tensor::random([rows, cols], burn::tensor::Distribution::Normal(0.0, 1.0), device)
+    }
 
     /// A diagonal matrix has its largest |entry| as spectral norm.
     #[test]

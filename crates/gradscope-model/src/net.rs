@@ -6,7 +6,7 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use crate::observer::{LayerInfo, LayerObserver, NoObserver};
-use crate::{Activation, Block, ForwardCtx};
+use crate::{Block, ForwardCtx};
 
 /// A network whose hidden layers can be observed and whose parameters can be visited layer by
 /// layer. This is what the diagnostics and the trainer work with.
@@ -108,9 +108,4 @@ impl<B: Block> Network for DeepNet<B> {
     fn head_params(&self) -> Vec<ParamId> {
         linear_params(&self.head)
     }
-}
-
-/// The activations each layer of a network ends in, if known (used for the theory).
-pub fn layer_activations<B: Block>(net: &DeepNet<B>) -> Vec<Option<Activation>> {
-    net.blocks.iter().map(Block::output_activation).collect()
 }
