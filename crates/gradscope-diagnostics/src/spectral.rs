@@ -118,7 +118,11 @@ mod tests {
     use super::*;
 
     fn random_matrix(rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-        Tensor::random([rows, cols], burn::tensor::Distribution::Normal(0.0, 1.0), device)
+        Tensor::random(
+            [rows, cols],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            device,
+        )
     }
 
     /// A diagonal matrix has its largest |entry| as spectral norm.

@@ -356,9 +356,7 @@ pub fn recurrent_run() -> RunData {
             .iter()
             .map(|&rho| {
                 let rho = if last { rho * rho } else { rho };
-                (1..=steps)
-                    .map(|s| r(rho.powi((steps - s) as i32)))
-                    .collect()
+                (1..=steps).map(|s| r(rho.powi(steps - s))).collect()
             })
             .collect();
         records.push(rec);
