@@ -523,3 +523,58 @@ fn the_adding_problem_runs_with_its_constant_level() {
     assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
     assert!(text(&o).1.contains("data.arms"), "{:?}", text(&o));
 }
+
+/// A recurrent net from a config: every cell trains on the adding problem beside its baseline,
+/// its records hold ‖∂L/∂h_t‖ for every time step of every layer, and its report draws them
+/// through time. Recurrent keys on another model are refused, naming the key.
+#[test]
+fn recurrent_nets_record_the_gradient_through_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for cell in ["tanh", "relu", "lstm", "gru"] {
+        std::fs::write(
+            dir.path().join(format!("{cell}.toml")),
+            format!(
+                "[model]\nkind = \"rnn\"\ncell = \"{cell}\"\ndepth = 2\nwidth = 16\n\
+                 [data]\nname = \"adding\"\nlength = 10\nn_train = 512\nn_test = 128\n\
+                 [train]\nsteps = 12\nbatch_size = 32\nrecord_every = 4\nsignal_window = 4\n"
+            ),
+        )
+        .unwrap();
+        let out = format!("o-{cell}");
+        let o = gradscope(
+            &["run", &format!("{cell}.toml"), "--out", &out, "--no-progress", "-q"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{cell}: {:?}", text(&o));
+        let folder = dir.path().join(&out);
+        let summary = std::fs::read_to_string(folder.join("summary.json")).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        assert!(
+            s["model"].as_str().unwrap().starts_with(&format!("rnn: 10 steps x 2 -> 2x16 {cell}")),
+            "{}",
+            s["model"]
+        );
+        assert_eq!(s["depth"], 2);
+        let metrics = std::fs::read_to_string(folder.join("metrics.jsonl")).unwrap();
+        let first: serde_json::Value = serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        let time = first["layers"]["act_grad_norm_time"].as_array().unwrap();
+        assert_eq!(time.len(), 2, "{cell}: one series per layer");
+        for layer in time {
+            let steps = layer.as_array().unwrap();
+            assert_eq!(steps.len(), 10, "{cell}");
+            assert!(
+                steps.iter().all(|v| v.as_f64().is_some_and(|x| x.is_finite() && x > 0.0)),
+                "{cell}: {layer}"
+            );
+        }
+        assert!(folder.join("plots/grad_vs_time.png").exists(), "{cell}");
+    }
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[model]\nkind = \"mlp\"\ncell = \"lstm\"\n",
+    )
+    .unwrap();
+    let o = gradscope(&["config", "bad.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    assert!(text(&o).1.contains("model.cell"), "{:?}", text(&o));
+}

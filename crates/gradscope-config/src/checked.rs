@@ -4,7 +4,8 @@ use std::path::Path;
 
 use gradscope_data::{CsvTask, DataSpec};
 use gradscope_model::{
-    Activation, BackendKind, ChainConfig, InitKind, MlpConfig, ModelSpec, NormKind, NormPosition,
+    Activation, BackendKind, Cell, ChainConfig, DataShape, InitKind, MlpConfig, ModelSpec,
+    NormKind, NormPosition, RecurrentInit, RnnConfig,
     WeightInit,
 };
 use gradscope_record::DiagnosisThresholds;
@@ -31,15 +32,19 @@ pub const MAX_CONFIG_INT: u64 = i64::MAX as u64;
 pub struct ModelSettings(pub ModelSpec);
 
 impl ModelSettings {
-    /// The model for data with these dimensions.
-    pub fn spec(&self, input_dim: usize, output_dim: usize) -> ModelSpec {
-        self.0.with_data_dims(input_dim, output_dim)
+    /// The model for data of this shape.
+    pub fn spec(&self, data: DataShape) -> ModelSpec {
+        self.0.with_data(data)
     }
 }
 
 /// The `[model]` section of each `model.kind`: the function that checks that kind's keys. One
 /// line per built-in architecture (see `gradscope_model::arch` for the other two steps).
-const MODEL_SECTIONS: &[(&str, ModelSection)] = &[("mlp", mlp_section), ("chain", chain_section)];
+const MODEL_SECTIONS: &[(&str, ModelSection)] = &[
+    ("mlp", mlp_section),
+    ("chain", chain_section),
+    ("rnn", rnn_section),
+];
 
 /// Checks the `[model]` keys of one `model.kind`.
 type ModelSection = fn(&RawModel) -> Result<ModelSpec>;
@@ -276,6 +281,22 @@ fn validate_model(m: &RawModel) -> Result<ModelSettings> {
             "must be at most 1000"
         },
     )?;
+    if m.kind != "rnn" {
+        let recurrent = [
+            ("model.cell", m.cell.is_some()),
+            ("model.recurrent_init", m.recurrent_init.is_some()),
+            ("model.rho", m.rho.is_some()),
+            ("model.forget_bias", m.forget_bias.is_some()),
+            ("model.step_features", m.step_features.is_some()),
+        ];
+        if let Some((key, _)) = recurrent.iter().find(|(_, set)| *set) {
+            return Err(ConfigError::invalid(
+                key,
+                "(set)",
+                format!("is a key of model.kind = \"rnn\", not of {:?}", m.kind),
+            ));
+        }
+    }
     let Some((_, section)) = MODEL_SECTIONS.iter().find(|(kind, _)| *kind == m.kind) else {
         let kinds: Vec<&str> = MODEL_SECTIONS.iter().map(|(kind, _)| *kind).collect();
         return Err(ConfigError::unknown_word("model.kind", &m.kind, &kinds));
@@ -293,6 +314,44 @@ fn chain_section(m: &RawModel) -> Result<ModelSpec> {
         b: m.b,
         tied: m.tied,
         head: None,
+    }))
+}
+
+fn rnn_section(m: &RawModel) -> Result<ModelSpec> {
+    check(m.width >= 1, "model.width", m.width, "must be at least 1")?;
+    finite_nonneg("model.sigma_w", m.sigma_w)?;
+    let rho = m.rho.unwrap_or(1.0);
+    finite_nonneg("model.rho", rho)?;
+    let forget_bias = m.forget_bias.unwrap_or(1.0);
+    check(
+        forget_bias.is_finite(),
+        "model.forget_bias",
+        forget_bias,
+        "must be finite",
+    )?;
+    if let Some(f) = m.step_features {
+        check(f >= 1, "model.step_features", f, "must be at least 1")?;
+    }
+    let cell = m.cell.as_deref().unwrap_or("tanh");
+    let recurrent_init = m.recurrent_init.as_deref().unwrap_or("orthogonal");
+    Ok(ModelSpec::Rnn(RnnConfig {
+        input_dim: 1,
+        output_dim: 1,
+        step_features: m.step_features.unwrap_or(0),
+        width: m.width,
+        depth: m.depth,
+        cell: word::<Cell>("model.cell", cell, &Cell::ALL.map(Cell::name))?,
+        init: WeightInit::new(
+            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
+            m.sigma_w,
+        ),
+        recurrent_init: word::<RecurrentInit>(
+            "model.recurrent_init",
+            recurrent_init,
+            &RecurrentInit::ALL.map(RecurrentInit::name),
+        )?,
+        rho,
+        forget_bias,
     }))
 }
 

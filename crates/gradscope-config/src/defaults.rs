@@ -11,7 +11,7 @@ seed = 0                   # seed of the weight initialisation, 0..9223372036854
 device = "flex"            # compute backend: flex | ndarray (GPU: build with --features wgpu|cuda)
 
 [model]
-kind = "mlp"               # mlp | chain
+kind = "mlp"               # mlp | chain | rnn
 depth = 20                 # hidden layers, 1..1000 (chain: its length N)
 width = 128                # units per hidden layer (a size that cannot fit in memory is refused before the run)
 activation = "tanh"        # identity | relu | leaky_relu | tanh | sigmoid | gelu | silu
@@ -28,6 +28,12 @@ norm_position = "pre"      # plain: pre = Linear->Norm->act, post = Linear->act-
 w = 0.9                    # chain: initial weight w
 b = 0.0                    # chain: initial bias b
 tied = true                # chain: one (w, b) shared by all layers
+# rnn (depth = stacked layers, width = hidden units, init = input weights; unset keys take these):
+# cell = "tanh"            # tanh | relu | lstm | gru
+# recurrent_init = "orthogonal"  # orthogonal | identity | normal (each gate's matrix, times rho)
+# rho = 1.0                # scale of the recurrent matrices
+# forget_bias = 1.0        # lstm: initial forget-gate bias
+# step_features = 2        # values per time step (default: the data set's; adding 2, others 1)
 
 [data]
 name = "gaussian"          # gaussian | teacher | spirals | adding | digits | mnist1d | csv

@@ -48,7 +48,7 @@ impl Default for RawConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawModel {
-    /// `mlp` or `chain`.
+    /// `mlp`, `chain` or `rnn`.
     pub kind: String,
     /// Hidden layers (1–1000); for the chain, its length N.
     pub depth: usize,
@@ -82,6 +82,22 @@ pub struct RawModel {
     pub b: f64,
     /// Chain: one shared (w, b) (true) or one per layer.
     pub tied: bool,
+    /// Rnn: `tanh`, `relu`, `lstm` or `gru` (default `tanh`). The recurrent keys are optional,
+    /// so that the configs of other models are saved (and hashed) as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
+    /// Rnn: `orthogonal`, `identity` or `normal` (default `orthogonal`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrent_init: Option<String>,
+    /// Rnn: scale ρ of the recurrent matrices (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rho: Option<f64>,
+    /// Rnn: initial forget-gate bias of the LSTM (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forget_bias: Option<f64>,
+    /// Rnn: values per time step (default: the data set's, 2 for the adding problem, else 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_features: Option<usize>,
 }
 
 impl Default for RawModel {
@@ -103,6 +119,11 @@ impl Default for RawModel {
             w: 0.9,
             b: 0.0,
             tied: true,
+            cell: None,
+            recurrent_init: None,
+            rho: None,
+            forget_bias: None,
+            step_features: None,
         }
     }
 }

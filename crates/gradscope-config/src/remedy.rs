@@ -39,6 +39,13 @@ pub fn settings_for(change: &Change) -> Vec<Setting> {
         Change::Activation { activations } if !activations.is_empty() => {
             vec![Setting::words("model.activation", activations)]
         }
+        Change::GatedCell { cells } if !cells.is_empty() => {
+            vec![Setting::words("model.cell", cells)]
+        }
+        Change::RecurrentScale { init, rho } => vec![
+            Setting::words("model.recurrent_init", std::slice::from_ref(init)),
+            Setting::new("model.rho", toml_float(*rho)),
+        ],
         _ => Vec::new(),
     }
 }
@@ -110,8 +117,19 @@ mod tests {
             Change::Activation {
                 activations: vec!["leaky_relu".into(), "gelu".into()],
             },
+            Change::GatedCell {
+                cells: vec!["lstm".into(), "gru".into()],
+            },
+            Change::RecurrentScale {
+                init: "orthogonal".into(),
+                rho: 1.0,
+            },
         ];
         for change in changes {
+            let recurrent = matches!(
+                change,
+                Change::GatedCell { .. } | Change::RecurrentScale { .. }
+            );
             let settings = settings_for(&change);
             assert!(!settings.is_empty(), "{change:?}");
             let alternatives = settings.iter().map(|s| s.values.len()).max().unwrap();
@@ -120,8 +138,10 @@ mod tests {
                     .iter()
                     .map(|s| format!("{}={}", s.key, s.values[pick.min(s.values.len() - 1)]))
                     .collect();
-                let overrides: Vec<crate::Override> = args
+                let kind = recurrent.then(|| "model.kind=rnn".to_string());
+                let overrides: Vec<crate::Override> = kind
                     .iter()
+                    .chain(&args)
                     .map(|a| crate::Override::parse(a).unwrap_or_else(|e| panic!("{a}: {e}")))
                     .collect();
                 let exp = crate::parse_config(

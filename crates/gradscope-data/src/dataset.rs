@@ -134,6 +134,9 @@ pub struct Dataset {
     pub task: Task,
     /// Features per row (equal to `train.dim` and `test.dim`).
     pub input_dim: usize,
+    /// Values per position when a row is read as a sequence (recurrent nets) or a signal
+    /// (convolutions): 2 for the adding problem (value, marker), 1 for every other data set.
+    pub step_features: usize,
     /// Rows to train on.
     pub train: Split,
     /// Held-out rows to evaluate on.
@@ -194,6 +197,7 @@ mod tests {
             targets: Targets::Classes(vec![1, 1, 1, 0]),
         };
         let data = Dataset {
+            step_features: 1,
             name: "t".into(),
             task: Task::Classification { classes: 3 },
             input_dim: 1,
@@ -203,6 +207,7 @@ mod tests {
         };
         assert_eq!(data.chance_accuracy(), Some(0.75));
         let regression = Dataset {
+            step_features: 1,
             task: Task::Regression { outputs: 1 },
             ..data
         };

@@ -209,6 +209,7 @@ fn load_digits(test_fraction: f64, split_seed: u64) -> Result<Dataset> {
         train.n, test.n
     );
     Ok(Dataset {
+        step_features: 1,
         name: "digits".to_owned(),
         task: Task::Classification { classes },
         input_dim: DIGITS_FEATURES,
@@ -232,6 +233,7 @@ fn load_mnist1d() -> Result<Dataset> {
         train.n, test.n
     );
     Ok(Dataset {
+        step_features: 1,
         name: "mnist1d".to_owned(),
         task: Task::Classification {
             classes: DIGIT_CLASSES,
@@ -362,6 +364,7 @@ fn load_csv(
         train.n, test.n
     );
     Ok(Dataset {
+        step_features: 1,
         name,
         task: task_found,
         input_dim: dim,
@@ -523,6 +526,8 @@ fn synthetic_dataset(
         train.n, test.n, train.dim
     );
     Dataset {
+        // The adding problem's rows are [u_1, m_1, u_2, m_2, …].
+        step_features: if name == "adding" { 2 } else { 1 },
         name: name.to_owned(),
         task,
         input_dim: train.dim,

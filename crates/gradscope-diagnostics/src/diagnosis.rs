@@ -715,6 +715,70 @@ fn chain_remedies(kind: DiagnosisKind, during: bool, ctx: &DiagnosisContext) -> 
     out
 }
 
+/// Remedies for a recurrent stack: clipping for a recurrence that explodes (Pascanu et al.
+/// 2013), gating and an orthogonal recurrence of scale 1 for one that vanishes.
+fn recurrent_remedies(
+    kind: DiagnosisKind,
+    appeared_during_training: bool,
+    cell: gradscope_model::Cell,
+    rho: f64,
+    ctx: &DiagnosisContext,
+) -> Vec<Remedy> {
+    use gradscope_model::Cell;
+    let mut out = Vec::new();
+    let gated = matches!(cell, Cell::Lstm | Cell::Gru);
+    match kind {
+        DiagnosisKind::Exploding => {
+            if !ctx.clipping {
+                out.push(Remedy::new(
+                    Change::ClipGlobalNorm { max_norm: 1.0 },
+                    "gradient clipping by global norm",
+                    "a recurrence multiplies the gradient by the same Jacobian at every step back; clipping bounds the step when that product explodes (Pascanu et al. 2013)",
+                ));
+            }
+            if ctx.lr > 0.0 {
+                out.push(lower_lr(ctx.lr, "the updates may be what pushed the recurrence past a gain of 1"));
+            }
+            if rho > 1.0 {
+                out.push(Remedy::new(
+                    Change::RecurrentScale {
+                        init: "orthogonal".into(),
+                        rho: 1.0,
+                    },
+                    "an orthogonal recurrent matrix at scale 1",
+                    "every singular value 1: the linear part of each step neither grows nor shrinks the signal",
+                ));
+            }
+        }
+        DiagnosisKind::Vanishing => {
+            if appeared_during_training {
+                out.push(lower_lr(ctx.lr, "the signal was healthy at initialisation"));
+            }
+            if !gated {
+                out.push(Remedy::new(
+                    Change::GatedCell {
+                        cells: words(&["lstm", "gru"]),
+                    },
+                    "a gated cell",
+                    "the LSTM's cell state and the GRU's update gate pass the gradient back through time additively, not through the same squashing Jacobian at every step",
+                ));
+            }
+            if rho < 1.0 {
+                out.push(Remedy::new(
+                    Change::RecurrentScale {
+                        init: "orthogonal".into(),
+                        rho: 1.0,
+                    },
+                    "an orthogonal recurrent matrix at scale 1",
+                    "with ‖W_hh‖₂ < 1 a tanh recurrence must shrink the signal at every step back (Pascanu et al. 2013)",
+                ));
+            }
+        }
+        DiagnosisKind::Healthy => {}
+    }
+    out
+}
+
 fn remedies(
     kind: DiagnosisKind,
     e: &Evidence,
@@ -732,6 +796,9 @@ fn remedies(
     };
     if let Family::ScalarChain { .. } = facts.family {
         return chain_remedies(kind, during, ctx);
+    }
+    if let Family::Recurrent { cell, rho, .. } = facts.family {
+        return recurrent_remedies(kind, during && trained, cell, rho, ctx);
     }
     // Remedies that name an initialiser or an activation need both known.
     let (Some(activation), Some(init_facts)) = (facts.activation, facts.init) else {

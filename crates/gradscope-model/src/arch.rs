@@ -26,7 +26,7 @@ use burn::module::{Module, ModuleVisitor};
 use burn::tensor::{Device, Tensor};
 
 use crate::observer::LayerObserver;
-use crate::{ChainConfig, ForwardCtx, MlpConfig, ModelError, ModelFacts, Network};
+use crate::{ChainConfig, ForwardCtx, MlpConfig, ModelError, ModelFacts, Network, RnnConfig};
 
 /// A built-in architecture: its configuration, and how it builds, names and sizes its network.
 pub trait Architecture: Copy + Debug + PartialEq {
@@ -39,9 +39,9 @@ pub trait Architecture: Copy + Debug + PartialEq {
     /// Builds the network on `device`, drawing weights in a fixed order (the caller seeds).
     fn init(&self, device: &Device) -> Self::Net;
 
-    /// The same configuration for data with these input and output dimensions (a config
-    /// names the architecture before the data set fixes them).
-    fn with_data_dims(self, input_dim: usize, output_dim: usize) -> Self;
+    /// The same configuration for data of this shape (a config names the architecture before
+    /// the data set fixes its dimensions).
+    fn with_data(self, data: DataShape) -> Self;
 
     /// Checks every field; the error names the config key. `init` may assume it passed.
     fn validate(&self) -> Result<(), ModelError>;
@@ -61,6 +61,17 @@ pub trait Architecture: Copy + Debug + PartialEq {
 
     /// One line describing the model, for logs and reports.
     fn describe(&self) -> String;
+}
+
+/// What a model needs to know of its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    /// Values per row.
+    pub input_dim: usize,
+    /// Outputs (classes, or regression targets).
+    pub output_dim: usize,
+    /// Values per position when a row is a sequence or a signal (the adding problem: 2).
+    pub step_features: usize,
 }
 
 /// The sizes of a model that decide its memory, in numbers of f32 values (see
@@ -104,12 +115,10 @@ macro_rules! builtin_models {
                 net
             }
 
-            /// The same model for data with these input and output dimensions.
-            pub fn with_data_dims(self, input_dim: usize, output_dim: usize) -> Self {
+            /// The same model for data of this shape.
+            pub fn with_data(self, data: DataShape) -> Self {
                 match self {
-                    $(ModelSpec::$variant(c) => {
-                        ModelSpec::$variant(c.with_data_dims(input_dim, output_dim))
-                    })+
+                    $(ModelSpec::$variant(c) => ModelSpec::$variant(c.with_data(data)),)+
                 }
             }
 
@@ -164,6 +173,8 @@ builtin_models! {
     Mlp(MlpConfig),
     /// The scalar chain with a linear head.
     Chain(ChainConfig),
+    /// Stacked recurrent layers (tanh, ReLU, LSTM, GRU) unrolled over the sequence.
+    Rnn(RnnConfig),
 }
 
 /// The object-safe part of [`Architecture`], so that [`ModelSpec`] forwards each question to

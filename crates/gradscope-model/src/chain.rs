@@ -23,7 +23,7 @@ use crate::block::linear;
 use crate::facts::{Family, ModelFacts};
 use crate::init::{InitKind, WeightInit};
 use crate::observer::{LayerInfo, LayerObserver};
-use crate::{Activation, Architecture, Footprint, ForwardCtx, ModelError, Network};
+use crate::{Activation, Architecture, DataShape, Footprint, ForwardCtx, ModelError, Network};
 
 /// Configuration of a [`ScalarChain`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,8 +91,8 @@ impl Architecture for ChainConfig {
         ChainConfig::init(self, device)
     }
 
-    fn with_data_dims(mut self, input_dim: usize, output_dim: usize) -> Self {
-        self.head = Some((input_dim, output_dim));
+    fn with_data(mut self, data: DataShape) -> Self {
+        self.head = Some((data.input_dim, data.output_dim));
         self
     }
 

@@ -7,6 +7,7 @@
 //! a user's own can state them too (every field but the depth is optional), or state none, and
 //! then gets the remedies that hold for every architecture.
 
+use crate::rnn::{Cell, RecurrentInit};
 use crate::{Activation, NormKind, NormPosition, WeightInit};
 
 /// What a model is made of, as far as gradient flow is concerned.
@@ -68,6 +69,18 @@ pub enum Family {
     ScalarChain {
         /// The initial weight w.
         w: f64,
+    },
+    /// Stacked recurrent layers unrolled over `steps` time steps (the layers are the stack;
+    /// the time steps of each are observed too).
+    Recurrent {
+        /// The cell.
+        cell: Cell,
+        /// Time steps of the sequence.
+        steps: usize,
+        /// Scale ρ of the recurrent matrices at initialisation.
+        rho: f64,
+        /// How the recurrent matrices were drawn.
+        recurrent_init: RecurrentInit,
     },
 }
 

@@ -8,6 +8,8 @@
 //! - [`MlpConfig`] → [`DeepNet`]`<`[`DenseBlock`]`>`: deep MLPs of any depth and width, any
 //!   [`Activation`] and [`InitKind`], optional residual connections (with a learnable branch scale)
 //!   and normalisation ([`NormKind`]: batch, layer, RMS; [`NormPosition`]: pre or post);
+//! - [`RnnConfig`] → [`Rnn`]: stacked recurrent nets (tanh, ReLU, LSTM, GRU cells) unrolled in
+//!   our code, every time step's hidden state observed;
 //! - the [`Block`] trait: a new architecture is one impl, stacked by [`DeepNet`];
 //! - the [`Architecture`] trait and [`ModelSpec`]: the built-in models a config can name, each
 //!   one model file and one registration line (the steps are in [`arch`]); [`ModelFacts`]: what
@@ -45,10 +47,11 @@ pub mod net;
 pub mod norm;
 pub mod observer;
 pub mod params;
+pub mod rnn;
 pub mod seed;
 
 pub use activation::Activation;
-pub use arch::{AnyNet, Architecture, Footprint, ModelSpec};
+pub use arch::{AnyNet, Architecture, DataShape, Footprint, ModelSpec};
 pub use backend::BackendKind;
 pub use block::{Block, DenseBlock, DenseBlockConfig, DenseLayout, linear};
 pub use chain::{
@@ -64,4 +67,5 @@ pub use net::{DeepNet, Network, linear_params};
 pub use norm::{Norm, NormKind, NormPosition};
 pub use observer::{CollectOutputs, LayerInfo, LayerObserver, NoObserver};
 pub use params::{CollectedParam, ParamCollector, collect_params, leaf_params, materialize_params};
+pub use rnn::{Cell, RecurrentInit, RecurrentLayer, Rnn, RnnConfig};
 pub use seed::with_seed;

@@ -6,7 +6,7 @@ use crate::block::{DenseBlock, DenseBlockConfig, DenseLayout, linear};
 use crate::facts::{Family, InitFacts, ModelFacts, ResidualFacts};
 use crate::init::WeightInit;
 use crate::norm::{NormKind, NormPosition};
-use crate::{Activation, Architecture, DeepNet, Footprint, ModelError};
+use crate::{Activation, Architecture, DataShape, DeepNet, Footprint, ModelError};
 
 /// The largest depth the toolkit accepts (deeper nets are possible but not useful on a CPU).
 pub const MAX_DEPTH: usize = 1000;
@@ -164,9 +164,9 @@ impl Architecture for MlpConfig {
         MlpConfig::init(self, device)
     }
 
-    fn with_data_dims(mut self, input_dim: usize, output_dim: usize) -> Self {
-        self.input_dim = input_dim;
-        self.output_dim = output_dim;
+    fn with_data(mut self, data: DataShape) -> Self {
+        self.input_dim = data.input_dim;
+        self.output_dim = data.output_dim;
         self
     }
 

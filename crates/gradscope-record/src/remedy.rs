@@ -48,6 +48,18 @@ pub enum Change {
     },
     /// The scalar chain: a weight |w| closer to 1.
     WeightTowardOne,
+    /// A gated recurrent cell (`model.cell`'s words, best first).
+    GatedCell {
+        /// The cells proposed.
+        cells: Vec<String>,
+    },
+    /// Recurrent matrices drawn orthogonal at scale ρ (every singular value ρ).
+    RecurrentScale {
+        /// The recurrent initialisation proposed (`model.recurrent_init`'s word).
+        init: String,
+        /// The scale proposed.
+        rho: f64,
+    },
     /// Fewer layers.
     FewerLayers,
     /// A remedy in words only (a summary written before remedies were data).

@@ -308,7 +308,11 @@ pub fn prepare(exp: &Experiment) -> Result<(Dataset, ModelSpec, Loss)> {
     let loss = Loss::resolve(exp.train.loss, &data.task).map_err(|rule| {
         ConfigError::invalid("train.loss", format!("{:?}", exp.raw.train.loss), rule)
     })?;
-    let spec = exp.model.spec(data.input_dim, data.task.output_dim());
+    let spec = exp.model.spec(gradscope_model::DataShape {
+        input_dim: data.input_dim,
+        output_dim: data.task.output_dim(),
+        step_features: data.step_features,
+    });
     spec.validate()?;
     Ok((data, spec, loss))
 }
