@@ -542,7 +542,14 @@ fn recurrent_nets_record_the_gradient_through_time() {
         .unwrap();
         let out = format!("o-{cell}");
         let o = gradscope(
-            &["run", &format!("{cell}.toml"), "--out", &out, "--no-progress", "-q"],
+            &[
+                "run",
+                &format!("{cell}.toml"),
+                "--out",
+                &out,
+                "--no-progress",
+                "-q",
+            ],
             dir.path(),
         );
         assert!(o.status.success(), "{cell}: {:?}", text(&o));
@@ -550,20 +557,26 @@ fn recurrent_nets_record_the_gradient_through_time() {
         let summary = std::fs::read_to_string(folder.join("summary.json")).unwrap();
         let s: serde_json::Value = serde_json::from_str(&summary).unwrap();
         assert!(
-            s["model"].as_str().unwrap().starts_with(&format!("rnn: 10 steps x 2 -> 2x16 {cell}")),
+            s["model"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("rnn: 10 steps x 2 -> 2x16 {cell}")),
             "{}",
             s["model"]
         );
         assert_eq!(s["depth"], 2);
         let metrics = std::fs::read_to_string(folder.join("metrics.jsonl")).unwrap();
-        let first: serde_json::Value = serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        let first: serde_json::Value =
+            serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
         let time = first["layers"]["act_grad_norm_time"].as_array().unwrap();
         assert_eq!(time.len(), 2, "{cell}: one series per layer");
         for layer in time {
             let steps = layer.as_array().unwrap();
             assert_eq!(steps.len(), 10, "{cell}");
             assert!(
-                steps.iter().all(|v| v.as_f64().is_some_and(|x| x.is_finite() && x > 0.0)),
+                steps
+                    .iter()
+                    .all(|v| v.as_f64().is_some_and(|x| x.is_finite() && x > 0.0)),
                 "{cell}: {layer}"
             );
         }

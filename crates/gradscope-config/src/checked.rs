@@ -5,8 +5,7 @@ use std::path::Path;
 use gradscope_data::{CsvTask, DataSpec};
 use gradscope_model::{
     Activation, BackendKind, Cell, ChainConfig, DataShape, InitKind, MlpConfig, ModelSpec,
-    NormKind, NormPosition, RecurrentInit, RnnConfig,
-    WeightInit,
+    NormKind, NormPosition, RecurrentInit, RnnConfig, WeightInit,
 };
 use gradscope_record::DiagnosisThresholds;
 use serde::Serialize;

@@ -102,11 +102,41 @@ pub fn gradient_ratio(norms: &[f64]) -> Option<(f64, f64)> {
     Some((ratio, rate))
 }
 
+/// The signal path a record is judged by: through time where its layers observed time steps
+/// (‖∂L/∂h‖ at the first layer's first step, …, the top layer's last step: the path from the
+/// output back to the first input), else through the layers.
+pub fn signal_path(r: &StepRecord) -> (Vec<f64>, bool) {
+    let series: Vec<&Vec<Option<Real>>> = r
+        .layers
+        .act_grad_norm_time
+        .iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    match (series.first(), series.last()) {
+        (Some(bottom), Some(top)) => {
+            let get = |v: &Option<Real>| v.map_or(f64::NAN, Real::get);
+            // First and last are what the ratio reads; the path's length (time steps) sets the
+            // per-step rate.
+            let mut path: Vec<f64> = bottom.iter().map(get).collect();
+            if let Some(end) = path.last_mut() {
+                *end = top.last().map_or(f64::NAN, get);
+            }
+            (path, true)
+        }
+        _ => (r.act_grad_norms(), false),
+    }
+}
+
+/// (first-to-last ratio, per-layer or per-step rate) of a record's signal path.
+pub fn record_ratio(r: &StepRecord) -> Option<(f64, f64)> {
+    gradient_ratio(&signal_path(r).0)
+}
+
 fn record_kind(r: &StepRecord, spiked: bool, th: &DiagnosisThresholds) -> DiagnosisKind {
     if r.nonfinite.is_some() || !r.loss.is_finite() || spiked {
         return DiagnosisKind::Exploding;
     }
-    match gradient_ratio(&r.act_grad_norms()) {
+    match record_ratio(r) {
         Some((ratio, _)) if !ratio.is_finite() || ratio > th.exploding_ratio => {
             DiagnosisKind::Exploding
         }
@@ -271,7 +301,7 @@ pub fn diagnose(
         }),
         DiagnosisKind::Healthy => None,
     };
-    let ratio_of = |r: &StepRecord| gradient_ratio(&r.act_grad_norms()).map(|x| x.0);
+    let ratio_of = |r: &StepRecord| record_ratio(r).map(|x| x.0);
     let worst = worst_span.map(|s| {
         let ratios = records[s.start..s.start + s.len]
             .iter()
@@ -295,7 +325,7 @@ pub fn diagnose(
             extreme_ratio: extreme.map(Real),
         }
     });
-    let at = |r: Option<&StepRecord>| r.and_then(|r| gradient_ratio(&r.act_grad_norms()));
+    let at = |r: Option<&StepRecord>| r.and_then(record_ratio);
     let first = at(records.first());
     let last = at(records.last());
     let brief_vanishing: Vec<Phase> = of(DiagnosisKind::Vanishing)
@@ -316,6 +346,7 @@ pub fn diagnose(
         worst,
         dead_units: unit_trend(records, |r| &r.layers.act_dead, th.dead_fraction),
         saturated_units: unit_trend(records, |r| &r.layers.act_saturated, th.saturated_fraction),
+        through_time: records.first().is_some_and(|r| signal_path(r).1),
     };
     let facts = Facts {
         records: n,
@@ -330,7 +361,14 @@ pub fn diagnose(
         brief_vanishing,
         probe_only: ctx.lr == 0.0,
     };
-    let summary = summarise(kind, &evidence, &facts, th);
+    let mut summary = summarise(kind, &evidence, &facts, th);
+    if evidence.through_time {
+        for word in ["vanishing", "exploding"] {
+            if summary.starts_with(word) {
+                summary.insert_str(word.len(), " through time");
+            }
+        }
+    }
     let remedies = remedies(kind, &evidence, ctx, th);
     Diagnosis {
         kind,
@@ -382,14 +420,43 @@ fn unit_sentence(what: &str, t: &UnitTrend) -> String {
     )
 }
 
+/// How the sentences name the two ends of the signal path and its unit.
+struct PathWords {
+    first: &'static str,
+    last: &'static str,
+    per: &'static str,
+}
+
+impl PathWords {
+    fn of(e: &Evidence) -> Self {
+        if e.through_time {
+            PathWords {
+                first: "the first time step",
+                last: "the last step's",
+                per: "step",
+            }
+        } else {
+            PathWords {
+                first: "the first layer",
+                last: "the last layer's",
+                per: "layer",
+            }
+        }
+    }
+}
+
 fn summarise(kind: DiagnosisKind, e: &Evidence, f: &Facts, th: &DiagnosisThresholds) -> String {
+    let words = PathWords::of(e);
     let ratio = e
         .first_to_last_ratio
         .map(|r| {
             format!(
-                "the first layer receives {} of the last layer's gradient (×{} per layer)",
+                "{} receives {} of {} gradient (×{} per {})",
+                words.first,
                 sig(r.get()),
-                sig(e.per_layer_rate.map_or(f64::NAN, Real::get))
+                words.last,
+                sig(e.per_layer_rate.map_or(f64::NAN, Real::get)),
+                words.per
             )
         })
         .unwrap_or_else(|| "too few layers to compare".into());
@@ -416,9 +483,12 @@ fn summarise(kind: DiagnosisKind, e: &Evidence, f: &Facts, th: &DiagnosisThresho
             s.push_str("): healthy at initialisation, ");
             match (e.first_to_last_ratio, w.extreme_ratio) {
                 (Some(r0), Some(x)) => s.push_str(&format!(
-                    "where the first layer receives {} of the last layer's gradient (×{} per layer), then as little as {}, below the threshold {:.0e}",
+                    "where {} receives {} of {} gradient (×{} per {}), then as little as {}, below the threshold {:.0e}",
+                    words.first,
                     sig(r0.get()),
+                    words.last,
                     sig(e.per_layer_rate.map_or(f64::NAN, Real::get)),
+                    words.per,
                     sig(x.get()),
                     th.vanishing_ratio
                 )),
@@ -737,7 +807,10 @@ fn recurrent_remedies(
                 ));
             }
             if ctx.lr > 0.0 {
-                out.push(lower_lr(ctx.lr, "the updates may be what pushed the recurrence past a gain of 1"));
+                out.push(lower_lr(
+                    ctx.lr,
+                    "the updates may be what pushed the recurrence past a gain of 1",
+                ));
             }
             if rho > 1.0 {
                 out.push(Remedy::new(
@@ -1209,6 +1282,69 @@ mod tests {
             (w.from_step, w.to_step, w.onset),
             (125, 125, Onset::DuringTraining)
         );
+    }
+
+    /// A recurrent net is judged through time: the ratio is ‖∂L/∂h‖ at the first layer's first
+    /// step over the top layer's last (here 0.5 per step over 20 steps: 0.5¹⁹ ≈ 1.9e-6, though
+    /// the two layers' outputs are equal), the sentence says so, and a tanh cell is offered
+    /// the gated cells. A gated cell whose signal survives is healthy.
+    #[test]
+    fn recurrent_nets_are_judged_through_time() {
+        let with_time = |rate: f64| {
+            let mut records = run(&[(OK, 10)], 0.0);
+            for r in &mut records {
+                r.layers.act_grad_norm = vec![Some(Real(1.0)), Some(Real(1.0))];
+                r.layers.act_grad_norm_time = (0..2)
+                    .map(|_| (1..=20).map(|t| Some(Real(rate.powi(20 - t)))).collect())
+                    .collect();
+            }
+            records
+        };
+        let rnn = |cell| {
+            ModelSpec::Rnn(gradscope_model::RnnConfig {
+                input_dim: 20,
+                output_dim: 1,
+                step_features: 1,
+                width: 16,
+                depth: 2,
+                cell,
+                init: WeightInit::new(InitKind::XavierNormal, 1.0),
+                recurrent_init: gradscope_model::RecurrentInit::Orthogonal,
+                rho: 1.0,
+                forget_bias: 1.0,
+            })
+        };
+        let ctx = |cell| DiagnosisContext {
+            model: Some(rnn(cell).facts()),
+            lr: 0.01,
+            clipping: true,
+        };
+        let th = DiagnosisThresholds::default();
+        let d = diagnose(&with_time(0.5), &ctx(gradscope_model::Cell::Tanh), &th);
+        assert_eq!(d.kind, DiagnosisKind::Vanishing);
+        assert!(d.evidence.through_time);
+        let ratio = d.evidence.first_to_last_ratio.unwrap().get();
+        assert!((ratio - 0.5f64.powi(19)).abs() < 1e-12, "{ratio}");
+        let per = d.evidence.per_layer_rate.unwrap().get();
+        assert!((per - 0.5).abs() < 1e-12, "{per}");
+        let s = &d.evidence.summary;
+        assert!(
+            s.starts_with("vanishing through time at initialisation"),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                "the first time step receives 1.91e-6 of the last step's gradient (×0.500 per step)"
+            ),
+            "{s}"
+        );
+        let gated = Change::GatedCell {
+            cells: vec!["lstm".into(), "gru".into()],
+        };
+        assert!(has(&d, &gated), "{:?}", d.remedies);
+        let d = diagnose(&with_time(0.99), &ctx(gradscope_model::Cell::Lstm), &th);
+        assert_eq!(d.kind, DiagnosisKind::Healthy, "{}", d.evidence.summary);
+        assert!(d.remedies.is_empty());
     }
 
     /// The remedies follow the facts, not the type: a network of one's own that states its

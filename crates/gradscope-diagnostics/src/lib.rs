@@ -42,7 +42,7 @@ pub mod theory;
 pub use clip::{clip_by_global_norm, clip_by_value, grads_norm_sq, map_grads};
 pub use diagnosis::{
     Diagnosis, DiagnosisContext, DiagnosisKind, DiagnosisThresholds, Evidence, Phase, diagnose,
-    gradient_ratio,
+    gradient_ratio, record_ratio, signal_path,
 };
 pub use gradscope_record::{
     EvalRecord, LayerSeries, Real, RecordError, RunKind, SCHEMA_VERSION, StepRecord, read_jsonl,

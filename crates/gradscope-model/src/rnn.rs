@@ -130,9 +130,7 @@ impl RecurrentInit {
                 .draw(width, width, device)
                 .mul_scalar(rho)
                 .detach(),
-            RecurrentInit::Identity => {
-                Tensor::<2>::eye(width, device).mul_scalar(rho)
-            }
+            RecurrentInit::Identity => Tensor::<2>::eye(width, device).mul_scalar(rho),
             RecurrentInit::Normal => Tensor::random(
                 [width, width],
                 Distribution::Normal(0.0, rho / (width as f64).sqrt()),
@@ -199,7 +197,9 @@ impl RnnConfig {
             .map(|l| {
                 let d_in = if l == 0 { self.step_features } else { w };
                 let input = Tensor::cat(
-                    (0..gates).map(|_| self.init.draw(d_in, w, device)).collect(),
+                    (0..gates)
+                        .map(|_| self.init.draw(d_in, w, device))
+                        .collect(),
                     1,
                 );
                 let recurrent = Tensor::cat(
@@ -252,7 +252,12 @@ impl RecurrentLayer {
 
     /// One step: the new hidden state (and the LSTM's cell state) from the input's projection
     /// `xw` (`x_t W + b`), the previous hidden state and cell state.
-    fn step(&self, xw: Tensor<2>, h: Tensor<2>, c: Option<Tensor<2>>) -> (Tensor<2>, Option<Tensor<2>>) {
+    fn step(
+        &self,
+        xw: Tensor<2>,
+        h: Tensor<2>,
+        c: Option<Tensor<2>>,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
         let hu = h.clone().matmul(self.recurrent.val());
         match self.cell {
             Cell::Tanh => (xw.add(hu).tanh(), None),
@@ -345,9 +350,9 @@ impl Network for Rnn {
             }
             inputs = outputs;
         }
-        let top = inputs
-            .pop()
-            .unwrap_or_else(|| Tensor::<2>::zeros([batch, self.head.weight.dims()[0]], &x.device()));
+        let top = inputs.pop().unwrap_or_else(|| {
+            Tensor::<2>::zeros([batch, self.head.weight.dims()[0]], &x.device())
+        });
         self.head.forward(top)
     }
 
@@ -439,7 +444,8 @@ impl Architecture for RnnConfig {
         let steps = self.steps() as f64;
         let d = self.depth as f64;
         Footprint {
-            parameters: g * w * (f + w + 1.0) + (d - 1.0) * g * w * (2.0 * w + 1.0)
+            parameters: g * w * (f + w + 1.0)
+                + (d - 1.0) * g * w * (2.0 * w + 1.0)
                 + w * self.output_dim as f64
                 + self.output_dim as f64,
             // Per step and layer: the gates' pre-activations and outputs, the cell and hidden
@@ -527,15 +533,27 @@ mod tests {
             let host = |t: Tensor<2>| -> Vec<Vec<f64>> {
                 let [r, k] = t.dims();
                 let v: Vec<f32> = t.into_data().convert::<f32>().try_to_vec().unwrap();
-                (0..r).map(|i| (0..k).map(|j| v[i * k + j] as f64).collect()).collect()
+                (0..r)
+                    .map(|i| (0..k).map(|j| v[i * k + j] as f64).collect())
+                    .collect()
             };
             let vec1 = |t: Tensor<1>| -> Vec<f64> {
-                t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+                t.into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .unwrap()
+                    .into_iter()
+                    .map(f64::from)
+                    .collect()
             };
             let mut seq: Vec<Vec<Vec<f64>>> = {
                 let xs = host(x.clone());
                 (0..6)
-                    .map(|t| xs.iter().map(|row| row[2 * t..2 * t + 2].to_vec()).collect())
+                    .map(|t| {
+                        xs.iter()
+                            .map(|row| row[2 * t..2 * t + 2].to_vec())
+                            .collect()
+                    })
                     .collect()
             };
             let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
@@ -628,7 +646,11 @@ mod tests {
         let device = crate::BackendKind::Ndarray.device();
         let net = with_seed(&device, 0, |d| config(Cell::Gru).init(d));
         let mut count = Count(Vec::new());
-        let y = net.forward_observed(Tensor::<2>::ones([2, 12], &device), &ForwardCtx::EVAL, &mut count);
+        let y = net.forward_observed(
+            Tensor::<2>::ones([2, 12], &device),
+            &ForwardCtx::EVAL,
+            &mut count,
+        );
         assert_eq!(y.dims(), [2, 3]);
         let want: Vec<(usize, usize)> = (1..=2)
             .flat_map(|l| (1..=6).map(move |t| (l, t)).chain(std::iter::once((l, 0))))
@@ -641,7 +663,12 @@ mod tests {
         let device = crate::BackendKind::Ndarray.device();
         for init in RecurrentInit::ALL {
             let m = with_seed(&device, 1, |d| init.draw(64, 0.5, d));
-            let v: Vec<f32> = m.clone().matmul(m.transpose()).into_data().try_to_vec().unwrap();
+            let v: Vec<f32> = m
+                .clone()
+                .matmul(m.transpose())
+                .into_data()
+                .try_to_vec()
+                .unwrap();
             // Orthogonal and identity: ρ²·I exactly; normal: ρ² on the diagonal on average.
             let diag: f64 = (0..64).map(|i| v[i * 64 + i] as f64).sum::<f64>() / 64.0;
             assert!((diag - 0.25).abs() < 0.03, "{init}: {diag}");

@@ -167,6 +167,11 @@ pub struct Evidence {
     /// Saturated tanh/sigmoid units over the run (`null` without such layers).
     #[serde(default)]
     pub saturated_units: Option<UnitTrend>,
+    /// Whether the ratios and rates are through time (a recurrent net: ‖∂L/∂h‖ at the first
+    /// layer's first time step over the top layer's last, the rate per step back in time)
+    /// rather than through the layers.
+    #[serde(default)]
+    pub through_time: bool,
     /// One sentence for people.
     pub summary: String,
 }

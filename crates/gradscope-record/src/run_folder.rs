@@ -381,6 +381,7 @@ mod tests {
                     }),
                     dead_units: Some(unit_trend(0.625, true)),
                     saturated_units: Some(unit_trend(0.75, false)),
+                    through_time: false,
                     summary: "gradients explode from step 100".into(),
                 },
                 remedies: vec![

@@ -64,6 +64,7 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
                     to_step: 59,
                     kind,
                 }],
+                through_time: false,
                 summary: format!(
                     "{}: the first layer receives 1.200e-29 of the last layer's gradient (×0.0625 per layer)",
                     kind.name()
