@@ -591,3 +591,69 @@ fn recurrent_nets_record_the_gradient_through_time() {
     assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
     assert!(text(&o).1.contains("model.cell"), "{:?}", text(&o));
 }
+
+/// A 1-D conv net from a config: plain and residual, batch- and layer-normalised, each trains on
+/// MNIST-1D read as a 1-channel signal beside its baseline, observed per channel at every block;
+/// keys of another kind are refused.
+#[test]
+fn conv_nets_train_and_are_observed_at_every_block() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("plain", ""),
+        ("residual-bn", "residual = true\nnorm = \"batch\"\n"),
+        ("ln", "norm = \"layer\"\n"),
+    ] {
+        std::fs::write(
+            dir.path().join(format!("{name}.toml")),
+            format!(
+                "[model]\nkind = \"cnn\"\ndepth = 3\nchannels = 8\nkernel = 3\nactivation = \"relu\"\n\
+                 init = \"he_normal\"\n{extra}[data]\nname = \"mnist1d\"\n\
+                 [train]\nsteps = 8\nbatch_size = 32\nrecord_every = 4\nsignal_window = 4\n"
+            ),
+        )
+        .unwrap();
+        let out = format!("o-{name}");
+        let o = gradscope(
+            &[
+                "run",
+                &format!("{name}.toml"),
+                "--out",
+                &out,
+                "--no-progress",
+                "--no-report",
+                "-q",
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+        let folder = dir.path().join(&out);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("summary.json")).unwrap())
+                .unwrap();
+        assert!(
+            s["model"]
+                .as_str()
+                .unwrap()
+                .starts_with("cnn: 40 positions x 1 -> 3 blocks of 8 channels, kernel 3"),
+            "{}",
+            s["model"]
+        );
+        let metrics = std::fs::read_to_string(folder.join("metrics.jsonl")).unwrap();
+        let first: serde_json::Value =
+            serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        let grads = first["layers"]["act_grad_norm"].as_array().unwrap();
+        assert_eq!(grads.len(), 3, "{name}");
+        assert!(
+            grads.iter().all(|g| g.as_f64().is_some_and(|x| x > 0.0)),
+            "{name}: {grads:?}"
+        );
+        assert!(
+            first["layers"].get("act_grad_norm_time").is_none(),
+            "{name}"
+        );
+    }
+    std::fs::write(dir.path().join("bad.toml"), "[model]\nkernel = 3\n").unwrap();
+    let o = gradscope(&["config", "bad.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    assert!(text(&o).1.contains("model.kernel"), "{:?}", text(&o));
+}

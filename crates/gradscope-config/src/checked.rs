@@ -4,8 +4,8 @@ use std::path::Path;
 
 use gradscope_data::{CsvTask, DataSpec};
 use gradscope_model::{
-    Activation, BackendKind, Cell, ChainConfig, DataShape, InitKind, MlpConfig, ModelSpec,
-    NormKind, NormPosition, RecurrentInit, RnnConfig, WeightInit,
+    Activation, BackendKind, Cell, ChainConfig, CnnConfig, DataShape, InitKind, MlpConfig,
+    ModelSpec, NormKind, NormPosition, RecurrentInit, RnnConfig, WeightInit,
 };
 use gradscope_record::DiagnosisThresholds;
 use serde::Serialize;
@@ -43,6 +43,7 @@ const MODEL_SECTIONS: &[(&str, ModelSection)] = &[
     ("mlp", mlp_section),
     ("chain", chain_section),
     ("rnn", rnn_section),
+    ("cnn", cnn_section),
 ];
 
 /// Checks the `[model]` keys of one `model.kind`.
@@ -280,21 +281,35 @@ fn validate_model(m: &RawModel) -> Result<ModelSettings> {
             "must be at most 1000"
         },
     )?;
-    if m.kind != "rnn" {
-        let recurrent = [
-            ("model.cell", m.cell.is_some()),
-            ("model.recurrent_init", m.recurrent_init.is_some()),
-            ("model.rho", m.rho.is_some()),
-            ("model.forget_bias", m.forget_bias.is_some()),
-            ("model.step_features", m.step_features.is_some()),
-        ];
-        if let Some((key, _)) = recurrent.iter().find(|(_, set)| *set) {
-            return Err(ConfigError::invalid(
-                key,
-                "(set)",
-                format!("is a key of model.kind = \"rnn\", not of {:?}", m.kind),
-            ));
-        }
+    // Keys of one kind are errors on another (as a data set's keys are), so that a typo in
+    // `kind` is not silently a different model.
+    let own = [
+        ("model.cell", m.cell.is_some(), &["rnn"][..]),
+        ("model.recurrent_init", m.recurrent_init.is_some(), &["rnn"]),
+        ("model.rho", m.rho.is_some(), &["rnn"]),
+        ("model.forget_bias", m.forget_bias.is_some(), &["rnn"]),
+        (
+            "model.step_features",
+            m.step_features.is_some(),
+            &["rnn", "cnn"],
+        ),
+        ("model.channels", m.channels.is_some(), &["cnn"]),
+        ("model.kernel", m.kernel.is_some(), &["cnn"]),
+    ];
+    if let Some((key, _, kinds)) = own
+        .iter()
+        .find(|(_, set, kinds)| *set && !kinds.contains(&m.kind.as_str()))
+    {
+        let kinds: Vec<String> = kinds.iter().map(|k| format!("\"{k}\"")).collect();
+        return Err(ConfigError::invalid(
+            key,
+            "(set)",
+            format!(
+                "is a key of model.kind = {}, not of {:?}",
+                kinds.join(" or "),
+                m.kind
+            ),
+        ));
     }
     let Some((_, section)) = MODEL_SECTIONS.iter().find(|(kind, _)| *kind == m.kind) else {
         let kinds: Vec<&str> = MODEL_SECTIONS.iter().map(|(kind, _)| *kind).collect();
@@ -351,6 +366,55 @@ fn rnn_section(m: &RawModel) -> Result<ModelSpec> {
         )?,
         rho,
         forget_bias,
+    }))
+}
+
+fn cnn_section(m: &RawModel) -> Result<ModelSpec> {
+    finite_nonneg("model.sigma_w", m.sigma_w)?;
+    finite_nonneg("model.sigma_b", m.sigma_b)?;
+    let channels = m.channels.unwrap_or(32);
+    check(
+        channels >= 1,
+        "model.channels",
+        channels,
+        "must be at least 1",
+    )?;
+    let kernel = m.kernel.unwrap_or(5);
+    check(
+        kernel % 2 == 1,
+        "model.kernel",
+        kernel,
+        "must be odd (same padding on both sides)",
+    )?;
+    if let Some(f) = m.step_features {
+        check(f >= 1, "model.step_features", f, "must be at least 1")?;
+    }
+    let norm = word::<NormKind>("model.norm", &m.norm, &NormKind::ALL.map(NormKind::name))?;
+    check(
+        norm != NormKind::Rms,
+        "model.norm",
+        format!("{:?}", m.norm),
+        "a conv net takes none, batch or layer",
+    )?;
+    Ok(ModelSpec::Cnn(CnnConfig {
+        input_dim: 1,
+        output_dim: 1,
+        step_features: m.step_features.unwrap_or(0),
+        channels,
+        kernel,
+        depth: m.depth,
+        activation: word::<Activation>(
+            "model.activation",
+            &m.activation,
+            &Activation::ALL.map(Activation::name),
+        )?,
+        init: WeightInit::new(
+            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
+            m.sigma_w,
+        ),
+        bias: m.bias.then_some(m.sigma_b),
+        residual: m.residual,
+        norm,
     }))
 }
 

@@ -11,7 +11,7 @@ seed = 0                   # seed of the weight initialisation, 0..9223372036854
 device = "flex"            # compute backend: flex | ndarray (GPU: build with --features wgpu|cuda)
 
 [model]
-kind = "mlp"               # mlp | chain | rnn
+kind = "mlp"               # mlp | chain | rnn | cnn
 depth = 20                 # hidden layers, 1..1000 (chain: its length N)
 width = 128                # units per hidden layer (a size that cannot fit in memory is refused before the run)
 activation = "tanh"        # identity | relu | leaky_relu | tanh | sigmoid | gelu | silu
@@ -34,6 +34,10 @@ tied = true                # chain: one (w, b) shared by all layers
 # rho = 1.0                # scale of the recurrent matrices
 # forget_bias = 1.0        # lstm: initial forget-gate bias
 # step_features = 2        # values per time step (default: the data set's; adding 2, others 1)
+# cnn (depth = conv blocks; activation, init, sigma_w, bias, residual and norm as above, norm none | batch | layer):
+# channels = 32            # feature maps per block
+# kernel = 5               # odd kernel width, same padding
+# step_features = 1        # input channels per position (default: the data set's)
 
 [data]
 name = "gaussian"          # gaussian | teacher | spirals | adding | digits | mnist1d | csv

@@ -48,7 +48,7 @@ impl Default for RawConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawModel {
-    /// `mlp`, `chain` or `rnn`.
+    /// `mlp`, `chain`, `rnn` or `cnn`.
     pub kind: String,
     /// Hidden layers (1–1000); for the chain, its length N.
     pub depth: usize,
@@ -95,9 +95,16 @@ pub struct RawModel {
     /// Rnn: initial forget-gate bias of the LSTM (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forget_bias: Option<f64>,
-    /// Rnn: values per time step (default: the data set's, 2 for the adding problem, else 1).
+    /// Rnn and cnn: values per time step or position (default: the data set's, 2 for the
+    /// adding problem, else 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_features: Option<usize>,
+    /// Cnn: feature maps per block (default 32).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<usize>,
+    /// Cnn: kernel width, odd (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<usize>,
 }
 
 impl Default for RawModel {
@@ -124,6 +131,8 @@ impl Default for RawModel {
             rho: None,
             forget_bias: None,
             step_features: None,
+            channels: None,
+            kernel: None,
         }
     }
 }

@@ -39,8 +39,8 @@ fn bad_values_name_key_value_rule_and_line() {
             "c.toml:2: model.sigma_w = -1: must be finite and ≥ 0",
         ),
         (
-            "[model]\nkind = \"cnn\"\n",
-            "c.toml:2: model.kind = \"cnn\": expected one of mlp, chain",
+            "[model]\nkind = \"transformer\"\n",
+            "c.toml:2: model.kind = \"transformer\": expected one of mlp, chain, rnn, cnn",
         ),
         (
             "[model]\nwidth = 0\n",
@@ -655,7 +655,7 @@ fn unknown_words_suggest_the_closest_word() {
     let cases = [
         (
             "[model]\nkind = \"mpl\"\n",
-            "c.toml:2: model.kind = \"mpl\": expected one of mlp, chain; did you mean \"mlp\"?",
+            "c.toml:2: model.kind = \"mpl\": expected one of mlp, chain, rnn, cnn; did you mean \"mlp\"?",
         ),
         (
             "\n[model]\n\nactivation = \"rleu\"\n",
@@ -715,7 +715,7 @@ fn unknown_words_suggest_the_closest_word() {
     // Nothing close: no guess.
     for text in [
         "[model]\nactivation = \"swish2\"\n",
-        "[model]\nkind = \"cnn\"\n",
+        "[model]\nkind = \"transformer\"\n",
         "[model]\ninit = \"he\"\n",
     ] {
         let got = err(text);

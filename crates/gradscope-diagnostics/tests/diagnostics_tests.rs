@@ -28,6 +28,7 @@ fn probe_random_readout(
     let out_dim = match spec {
         ModelSpec::Mlp(m) => m.output_dim,
         ModelSpec::Rnn(m) => m.output_dim,
+        ModelSpec::Cnn(m) => m.output_dim,
         ModelSpec::Chain(_) => input_dim,
     };
     // Cargo runs these tests on parallel threads and burn's generator is process-wide: the

@@ -26,7 +26,9 @@ use burn::module::{Module, ModuleVisitor};
 use burn::tensor::{Device, Tensor};
 
 use crate::observer::LayerObserver;
-use crate::{ChainConfig, ForwardCtx, MlpConfig, ModelError, ModelFacts, Network, RnnConfig};
+use crate::{
+    ChainConfig, CnnConfig, ForwardCtx, MlpConfig, ModelError, ModelFacts, Network, RnnConfig,
+};
 
 /// A built-in architecture: its configuration, and how it builds, names and sizes its network.
 pub trait Architecture: Copy + Debug + PartialEq {
@@ -175,6 +177,8 @@ builtin_models! {
     Chain(ChainConfig),
     /// Stacked recurrent layers (tanh, ReLU, LSTM, GRU) unrolled over the sequence.
     Rnn(RnnConfig),
+    /// A 1-D conv net (plain or residual, normalised or not) with global average pooling.
+    Cnn(CnnConfig),
 }
 
 /// The object-safe part of [`Architecture`], so that [`ModelSpec`] forwards each question to

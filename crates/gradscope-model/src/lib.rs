@@ -10,6 +10,8 @@
 //!   and normalisation ([`NormKind`]: batch, layer, RMS; [`NormPosition`]: pre or post);
 //! - [`RnnConfig`] → [`Rnn`]: stacked recurrent nets (tanh, ReLU, LSTM, GRU cells) unrolled in
 //!   our code, every time step's hidden state observed;
+//! - [`CnnConfig`] → [`Cnn`]: 1-D conv nets (plain or pre-activation residual, batch or layer
+//!   norm per channel) with global average pooling, observed per channel;
 //! - the [`Block`] trait: a new architecture is one impl, stacked by [`DeepNet`];
 //! - the [`Architecture`] trait and [`ModelSpec`]: the built-in models a config can name, each
 //!   one model file and one registration line (the steps are in [`arch`]); [`ModelFacts`]: what
@@ -37,6 +39,7 @@ pub mod arch;
 pub mod backend;
 pub mod block;
 pub mod chain;
+pub mod cnn;
 pub mod context;
 pub mod error;
 pub mod facts;
@@ -58,6 +61,7 @@ pub use chain::{
     ChainConfig, ScalarChain, chain_activation_closed_form, chain_fixed_point,
     chain_grad_closed_form, chain_reference,
 };
+pub use cnn::{Cnn, CnnConfig, ConvBlock};
 pub use context::ForwardCtx;
 pub use error::ModelError;
 pub use facts::{Family, InitFacts, ModelFacts, ResidualFacts};

@@ -99,5 +99,13 @@ pub fn comparison_table(outcomes: &[RunOutcome]) -> String {
     t.push_str(
         "\nfirst/last: |dL/dh| at the first hidden layer over the last, at initialisation\n",
     );
+    if outcomes
+        .iter()
+        .any(|o| o.summary.diagnosis.evidence.through_time)
+    {
+        t.push_str(
+            "  (recurrent nets: through time, the first layer's first step over the top layer's last; the rate is per step)\n",
+        );
+    }
     t
 }
