@@ -20,6 +20,7 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Tensor};
 
 use crate::block::linear;
+use crate::error::check_depth;
 use crate::facts::{Family, ModelFacts};
 use crate::init::{InitKind, WeightInit};
 use crate::observer::{LayerInfo, LayerObserver};
@@ -97,19 +98,11 @@ impl Architecture for ChainConfig {
     }
 
     fn validate(&self) -> Result<(), ModelError> {
-        let bad = |key: &str, value: String, rule: &str| Err(ModelError::invalid(key, value, rule));
-        if self.depth == 0 || self.depth > crate::MAX_DEPTH {
-            return bad(
-                "model.depth",
-                self.depth.to_string(),
-                &format!("must be between 1 and {}", crate::MAX_DEPTH),
-            );
-        }
-        if !self.w.is_finite() {
-            return bad("model.w", self.w.to_string(), "must be finite");
-        }
-        if !self.b.is_finite() {
-            return bad("model.b", self.b.to_string(), "must be finite");
+        check_depth(self.depth)?;
+        for (key, v) in [("model.w", self.w), ("model.b", self.b)] {
+            if !v.is_finite() {
+                return Err(ModelError::invalid(key, v.to_string(), "must be finite"));
+            }
         }
         Ok(())
     }

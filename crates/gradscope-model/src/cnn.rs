@@ -21,6 +21,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
 
 use crate::block::linear;
+use crate::error::{check_depth, check_scale, check_step_features};
 use crate::facts::{Family, InitFacts, ModelFacts, ResidualFacts};
 use crate::init::{WeightInit, draw_bias};
 use crate::net::linear_params;
@@ -232,52 +233,33 @@ impl Architecture for CnnConfig {
     }
 
     fn validate(&self) -> Result<(), ModelError> {
-        let bad = |key: &str, value: String, rule: &str| Err(ModelError::invalid(key, value, rule));
         if self.channels == 0 {
-            return bad("model.channels", "0".into(), "must be at least 1");
+            return Err(ModelError::invalid(
+                "model.channels",
+                "0",
+                "must be at least 1",
+            ));
         }
-        if self.kernel == 0 || self.kernel.is_multiple_of(2) {
-            return bad(
+        if self.kernel.is_multiple_of(2) {
+            return Err(ModelError::invalid(
                 "model.kernel",
                 self.kernel.to_string(),
                 "must be odd (same padding on both sides)",
-            );
+            ));
         }
-        if self.depth == 0 || self.depth > crate::MAX_DEPTH {
-            return bad(
-                "model.depth",
-                self.depth.to_string(),
-                &format!("must be between 1 and {}", crate::MAX_DEPTH),
-            );
-        }
-        if self.step_features == 0 || !self.input_dim.is_multiple_of(self.step_features) {
-            return bad(
-                "model.step_features",
-                self.step_features.to_string(),
-                &format!(
-                    "must divide the data's {} values per row into positions",
-                    self.input_dim
-                ),
-            );
-        }
+        check_depth(self.depth)?;
+        check_step_features(self.step_features, self.input_dim, "positions")?;
         if !matches!(
             self.norm,
             NormKind::None | NormKind::Batch | NormKind::Layer
         ) {
-            return bad(
+            return Err(ModelError::invalid(
                 "model.norm",
                 format!("{:?}", self.norm.name()),
                 "a conv net takes none, batch or layer",
-            );
+            ));
         }
-        if !(self.init.sigma_w.is_finite() && self.init.sigma_w >= 0.0) {
-            return bad(
-                "model.sigma_w",
-                self.init.sigma_w.to_string(),
-                "must be finite and ≥ 0",
-            );
-        }
-        Ok(())
+        check_scale("model.sigma_w", self.init.sigma_w)
     }
 
     fn depth(&self) -> usize {

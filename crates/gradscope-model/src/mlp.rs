@@ -3,6 +3,7 @@
 use burn::tensor::Device;
 
 use crate::block::{DenseBlock, DenseBlockConfig, DenseLayout, linear};
+use crate::error::{check_depth, check_scale};
 use crate::facts::{Family, InitFacts, ModelFacts, ResidualFacts};
 use crate::init::WeightInit;
 use crate::norm::{NormKind, NormPosition};
@@ -86,27 +87,9 @@ impl MlpConfig {
         if self.width == 0 {
             return bad("model.width", "0".into(), "must be at least 1");
         }
-        if self.depth == 0 || self.depth > MAX_DEPTH {
-            return bad(
-                "model.depth",
-                self.depth.to_string(),
-                &format!("must be between 1 and {MAX_DEPTH}"),
-            );
-        }
-        if !(self.init.sigma_w.is_finite() && self.init.sigma_w >= 0.0) {
-            return bad(
-                "model.sigma_w",
-                self.init.sigma_w.to_string(),
-                "must be finite and ≥ 0",
-            );
-        }
-        if !(self.sigma_b.is_finite() && self.sigma_b >= 0.0) {
-            return bad(
-                "model.sigma_b",
-                self.sigma_b.to_string(),
-                "must be finite and ≥ 0",
-            );
-        }
+        check_depth(self.depth)?;
+        check_scale("model.sigma_w", self.init.sigma_w)?;
+        check_scale("model.sigma_b", self.sigma_b)?;
         if !(1..=2).contains(&self.block_linears) {
             return bad(
                 "model.block_linears",

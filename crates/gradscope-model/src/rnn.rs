@@ -25,6 +25,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::block::linear;
+use crate::error::{check_depth, check_scale, check_step_features};
 use crate::facts::{Family, InitFacts, ModelFacts};
 use crate::init::{InitKind, WeightInit};
 use crate::net::linear_params;
@@ -386,45 +387,24 @@ impl Architecture for RnnConfig {
     }
 
     fn validate(&self) -> Result<(), ModelError> {
-        let bad = |key: &str, value: String, rule: &str| Err(ModelError::invalid(key, value, rule));
         if self.width == 0 {
-            return bad("model.width", "0".into(), "must be at least 1");
+            return Err(ModelError::invalid(
+                "model.width",
+                "0",
+                "must be at least 1",
+            ));
         }
-        if self.depth == 0 || self.depth > crate::MAX_DEPTH {
-            return bad(
-                "model.depth",
-                self.depth.to_string(),
-                &format!("must be between 1 and {}", crate::MAX_DEPTH),
-            );
-        }
-        if self.step_features == 0 || self.input_dim % self.step_features != 0 {
-            return bad(
-                "model.step_features",
-                self.step_features.to_string(),
-                &format!(
-                    "must divide the data's {} values per row into time steps",
-                    self.input_dim
-                ),
-            );
-        }
-        if !(self.rho.is_finite() && self.rho >= 0.0) {
-            return bad("model.rho", self.rho.to_string(), "must be finite and ≥ 0");
-        }
+        check_depth(self.depth)?;
+        check_step_features(self.step_features, self.input_dim, "time steps")?;
+        check_scale("model.rho", self.rho)?;
         if !self.forget_bias.is_finite() {
-            return bad(
+            return Err(ModelError::invalid(
                 "model.forget_bias",
                 self.forget_bias.to_string(),
                 "must be finite",
-            );
+            ));
         }
-        if !(self.init.sigma_w.is_finite() && self.init.sigma_w >= 0.0) {
-            return bad(
-                "model.sigma_w",
-                self.init.sigma_w.to_string(),
-                "must be finite and ≥ 0",
-            );
-        }
-        Ok(())
+        check_scale("model.sigma_w", self.init.sigma_w)
     }
 
     fn depth(&self) -> usize {
