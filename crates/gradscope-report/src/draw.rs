@@ -190,6 +190,15 @@ pub(crate) fn layer_range(n: usize) -> Range<f64> {
     0.5..(n.max(1) as f64 + 0.5)
 }
 
+/// The plot area and, on its right, the legend's column (a third of the width, at most 300
+/// pixels): the layout of every plot with one chart and a legend beside it.
+pub(crate) fn split_for_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let (w, _) = root.dim_in_pixel();
+    root.split_horizontally(w - (w / 3).min(300))
+}
+
 /// A chart on `area` with an optional caption and the usual margins.
 pub(crate) fn build_chart<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,

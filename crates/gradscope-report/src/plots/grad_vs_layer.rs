@@ -8,7 +8,7 @@ use super::{RunPlot, nonfinite_label};
 use crate::draw::{
     Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
     draw_markers, draw_mesh, layer_range, lighten, log_range, mark_nonfinite_xs, mark_vertical,
-    no_data,
+    no_data, split_for_legend,
 };
 use crate::series::{floats, layer_log_segments, log10_or_none, min_max, nonfinite_layers};
 
@@ -72,9 +72,7 @@ where
         .filter_map(log10_or_none);
     let range = min_max(logs);
 
-    let (w, _) = root.dim_in_pixel();
-    let legend_w = (w / 3).min(300);
-    let (left, right) = root.split_horizontally(w - legend_w);
+    let (left, right) = split_for_legend(root);
     let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
     let mut chart = build_chart(
         &left,

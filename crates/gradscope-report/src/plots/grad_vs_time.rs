@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::RunPlot;
 use crate::draw::{
     Axis, DrawResult, LegendEntry, LineKind, build_chart, draw_legend, draw_line, draw_markers,
-    draw_mesh, layer_range, lighten, log_range, no_data,
+    draw_mesh, layer_range, lighten, log_range, no_data, split_for_legend,
 };
 use crate::series::{floats, layer_log_segments, log10_or_none, min_max};
 
@@ -73,9 +73,7 @@ where
             .filter_map(log10_or_none),
     );
 
-    let (w, _) = root.dim_in_pixel();
-    let legend_w = (w / 3).min(300);
-    let (left, right) = root.split_horizontally(w - legend_w);
+    let (left, right) = split_for_legend(root);
     let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
     let mut chart = build_chart(
         &left,

@@ -13,6 +13,7 @@ use super::{RunPlot, nonfinite_label};
 use crate::draw::{
     Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
     draw_markers, draw_mesh, layer_range, log_range, mark_nonfinite_xs, mark_vertical, no_data,
+    split_for_legend,
 };
 use crate::series::{
     activation_slope, floats, layer_segments, log_backward_bound, log_backward_gain,
@@ -71,9 +72,7 @@ where
             .copied()
     }));
 
-    let (w, _) = root.dim_in_pixel();
-    let legend_w = (w / 3).min(300);
-    let (left, right) = root.split_horizontally(w - legend_w);
+    let (left, right) = split_for_legend(root);
     // Always show the product 1 (an isometric stack) for reference.
     let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo.min(0.0), hi.max(0.0)));
     let mut chart = build_chart(
