@@ -331,6 +331,21 @@ fn chain_section(m: &RawModel) -> Result<ModelSpec> {
     }))
 }
 
+/// `model.activation`, shared by the kinds that have one.
+fn activation(m: &RawModel) -> Result<Activation> {
+    word::<Activation>(
+        "model.activation",
+        &m.activation,
+        &Activation::ALL.map(Activation::name),
+    )
+}
+
+/// `model.init` with `model.sigma_w` (checked finite and ≥ 0 by the caller).
+fn weight_init(m: &RawModel) -> Result<WeightInit> {
+    let kind = word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?;
+    Ok(WeightInit::new(kind, m.sigma_w))
+}
+
 fn rnn_section(m: &RawModel) -> Result<ModelSpec> {
     check(m.width >= 1, "model.width", m.width, "must be at least 1")?;
     finite_nonneg("model.sigma_w", m.sigma_w)?;
@@ -355,10 +370,7 @@ fn rnn_section(m: &RawModel) -> Result<ModelSpec> {
         width: m.width,
         depth: m.depth,
         cell: word::<Cell>("model.cell", cell, &Cell::ALL.map(Cell::name))?,
-        init: WeightInit::new(
-            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
-            m.sigma_w,
-        ),
+        init: weight_init(m)?,
         recurrent_init: word::<RecurrentInit>(
             "model.recurrent_init",
             recurrent_init,
@@ -403,15 +415,8 @@ fn cnn_section(m: &RawModel) -> Result<ModelSpec> {
         channels,
         kernel,
         depth: m.depth,
-        activation: word::<Activation>(
-            "model.activation",
-            &m.activation,
-            &Activation::ALL.map(Activation::name),
-        )?,
-        init: WeightInit::new(
-            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
-            m.sigma_w,
-        ),
+        activation: activation(m)?,
+        init: weight_init(m)?,
         bias: m.bias.then_some(m.sigma_b),
         residual: m.residual,
         norm,
@@ -442,15 +447,8 @@ fn mlp_section(m: &RawModel) -> Result<ModelSpec> {
         output_dim: 1,
         width: m.width,
         depth: m.depth,
-        activation: word::<Activation>(
-            "model.activation",
-            &m.activation,
-            &Activation::ALL.map(Activation::name),
-        )?,
-        init: WeightInit::new(
-            word::<InitKind>("model.init", &m.init, &InitKind::ALL.map(InitKind::name))?,
-            m.sigma_w,
-        ),
+        activation: activation(m)?,
+        init: weight_init(m)?,
         bias: m.bias,
         sigma_b: m.sigma_b,
         residual: m.residual,

@@ -6,9 +6,9 @@ use plotters::prelude::*;
 
 use super::{RunPlot, nonfinite_label};
 use crate::draw::{
-    Axis, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend, draw_line,
-    draw_markers, draw_mesh, layer_range, lighten, log_range, mark_nonfinite_xs, mark_vertical,
-    no_data, split_for_legend,
+    Axis, Chart, DrawResult, LegendEntry, LineKind, MUTED, NONFINITE, build_chart, draw_legend,
+    draw_line, draw_markers, draw_mesh, layer_range, lighten, log_range, mark_nonfinite_xs,
+    mark_vertical, no_data, split_for_legend,
 };
 use crate::series::{floats, layer_log_segments, log10_or_none, min_max, nonfinite_layers};
 
@@ -37,6 +37,36 @@ fn lines(run: &RunPlot<'_>) -> Lines {
             .collect()
     });
     Lines { init, last, theory }
+}
+
+/// The log-scale chart of a backward signal against positions 1..=`positions` (layers, or time
+/// steps), `range` the log10 range of its finite values (`None`: nothing to draw, said on the
+/// chart).
+pub(super) fn signal_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    positions: usize,
+    range: Option<(f64, f64)>,
+    x_label: &str,
+    quantity: &str,
+) -> Result<Chart<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
+    let mut chart = build_chart(area, Some(title), layer_range(positions), y, 64)?;
+    draw_mesh(
+        &mut chart,
+        (Axis::Integer, x_label),
+        (Axis::Log10, &format!("{quantity} (log scale)")),
+    )?;
+    if range.is_none() {
+        no_data(
+            &mut chart,
+            &format!("no finite, positive {quantity} recorded"),
+        )?;
+    }
+    Ok(chart)
 }
 
 /// Draws the plot.
@@ -73,22 +103,14 @@ where
     let range = min_max(logs);
 
     let (left, right) = split_for_legend(root);
-    let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
-    let mut chart = build_chart(
+    let mut chart = signal_chart(
         &left,
-        Some("Backward signal ‖∂L/∂hₗ‖ by layer"),
-        layer_range(depth),
-        y,
-        64,
+        "Backward signal ‖∂L/∂hₗ‖ by layer",
+        depth,
+        range,
+        "layer l (1 = input side)",
+        "‖∂L/∂hₗ‖",
     )?;
-    draw_mesh(
-        &mut chart,
-        (Axis::Integer, "layer l (1 = input side)"),
-        (Axis::Log10, "‖∂L/∂hₗ‖ (log scale)"),
-    )?;
-    if range.is_none() {
-        no_data(&mut chart, "no finite, positive ‖∂L/∂h‖ recorded")?;
-    }
 
     let mut legend = Vec::new();
     let mut nonfinite_xs = Vec::new();

@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::RunPlot;
 use crate::draw::{
-    Axis, DrawResult, LegendEntry, LineKind, build_chart, draw_legend, draw_line, draw_markers,
-    draw_mesh, layer_range, lighten, log_range, no_data, split_for_legend,
+    DrawResult, LegendEntry, LineKind, draw_legend, draw_line, draw_markers, lighten,
+    split_for_legend,
 };
 use crate::series::{floats, layer_log_segments, log10_or_none, min_max};
 
@@ -74,22 +74,14 @@ where
     );
 
     let (left, right) = split_for_legend(root);
-    let y = range.map_or(-1.0..1.0, |(lo, hi)| log_range(lo, hi));
-    let mut chart = build_chart(
+    let mut chart = super::grad_vs_layer::signal_chart(
         &left,
-        Some("Backward signal through time ‖∂L/∂hₜ‖"),
-        layer_range(steps),
-        y,
-        64,
+        "Backward signal through time ‖∂L/∂hₜ‖",
+        steps,
+        range,
+        "time step t (1 = first input)",
+        "‖∂L/∂hₜ‖",
     )?;
-    draw_mesh(
-        &mut chart,
-        (Axis::Integer, "time step t (1 = first input)"),
-        (Axis::Log10, "‖∂L/∂hₜ‖ (log scale)"),
-    )?;
-    if range.is_none() {
-        no_data(&mut chart, "no finite, positive ‖∂L/∂hₜ‖ recorded")?;
-    }
     let mut legend = Vec::new();
     for (run, layers) in runs.iter().zip(&all) {
         // Stacked recurrent layers of one run: the lower ones paler.
