@@ -130,6 +130,15 @@ fn nonfinite_text(summary: &Summary) -> String {
     }
 }
 
+/// The unit of a recurrent net's rates: they are per time step back, not per layer.
+fn through_time(e: &gradscope_record::Evidence) -> &'static str {
+    if e.through_time {
+        " per step (through time)"
+    } else {
+        ""
+    }
+}
+
 /// The first non-finite value, short (for the overview table).
 fn nonfinite_short(summary: &Summary) -> String {
     match &summary.first_nonfinite {
@@ -208,7 +217,7 @@ fn overview(out: &mut String, runs: &[RunPlot<'_>]) {
             verdict = verdict_badge(s.verdict),
             kind = kind_badge(s.diagnosis.kind),
             ratio = escape(&num(e.first_to_last_ratio)),
-            rate = escape(&num(e.per_layer_rate)),
+            rate = escape(&format!("{}{}", num(e.per_layer_rate), through_time(e))),
             acc = pair(s, |m| pct(m.test_accuracy)),
             loss = pair(s, |m| num(Some(m.test_loss))),
             nf = nonfinite_short(s),
@@ -382,7 +391,7 @@ fn run_section(
     fact(
         out,
         "per-layer rate (init)",
-        &escape(&num(e.per_layer_rate)),
+        &escape(&format!("{}{}", num(e.per_layer_rate), through_time(e))),
     );
     fact(
         out,
@@ -392,7 +401,11 @@ fn run_section(
     fact(
         out,
         "per-layer rate (last)",
-        &escape(&num(e.final_per_layer_rate)),
+        &escape(&format!(
+            "{}{}",
+            num(e.final_per_layer_rate),
+            through_time(e)
+        )),
     );
     fact(
         out,

@@ -563,8 +563,8 @@ fn the_depth_figure_comes_first_in_a_sweep_report() {
     assert!(!plot_names(&unfamilied).contains(&"depth".to_string()));
 }
 
-/// A run with layers observed through time gets the through-time plot, after the by-layer
-/// plots; it draws each layer's series at initialisation and at the last record (the points are
+/// A run with layers observed through time gets the through-time plot, before the by-layer
+/// plots (its story is told through time); it draws each layer's series at initialisation and at the last record (the points are
 /// log10 ‖∂L/∂h_t‖ at t = 1…30), and a run without time steps does not get it.
 #[test]
 fn recurrent_layers_get_the_through_time_plot() {

@@ -138,6 +138,21 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
             size: (1240, 520),
         });
     }
+    // Recurrent runs tell their story through time: that plot first.
+    if grad_vs_time::applies(runs) {
+        out.push(PlotSpec {
+            name: "grad_vs_time".into(),
+            kind: PlotKind::GradVsTime,
+            caption: String::from(
+                "The backward signal through time, ‖∂L/∂hₜ‖ at each time step of each recurrent \
+                 layer: solid at initialisation, dashed and lighter at the last record. The same \
+                 recurrent Jacobian multiplies it at every step back, so a line falling towards \
+                 t = 1 means the gradient vanishes through time (the first inputs cannot be \
+                 learned from), a rising one that it explodes.",
+            ),
+            size: (1100, 520),
+        });
+    }
     out.extend([
         PlotSpec {
             name: "grad_vs_layer".into(),
@@ -165,20 +180,6 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
             size: (1100, 520),
         },
     ]);
-    if grad_vs_time::applies(runs) {
-        out.push(PlotSpec {
-            name: "grad_vs_time".into(),
-            kind: PlotKind::GradVsTime,
-            caption: String::from(
-                "The backward signal through time, ‖∂L/∂hₜ‖ at each time step of each recurrent \
-                 layer: solid at initialisation, dashed and lighter at the last record. The same \
-                 recurrent Jacobian multiplies it at every step back, so a line falling towards \
-                 t = 1 means the gradient vanishes through time (the first inputs cannot be \
-                 learned from), a rising one that it explodes.",
-            ),
-            size: (1100, 520),
-        });
-    }
     for (i, run) in runs.iter().enumerate() {
         out.push(PlotSpec {
             name: format!("heatmap_{}", run.stem),
