@@ -564,15 +564,16 @@ fn the_depth_figure_comes_first_in_a_sweep_report() {
 }
 
 /// A run with layers observed through time gets the through-time plot, before the by-layer
-/// plots (its story is told through time); it draws each layer's series at initialisation and at the last record (the points are
-/// log10 ‖∂L/∂h_t‖ at t = 1…30), and a run without time steps does not get it.
+/// plots (its story is told through time); it draws each layer's series at initialisation and
+/// at the last record (the points are log10 ‖∂L/∂h_t‖ at t = 1…30), and a run without time
+/// steps does not get it.
 #[test]
 fn recurrent_layers_get_the_through_time_plot() {
     let runs = vec![recurrent_run()];
     let names = plot_names(&runs);
     assert_eq!(
         &names[..3],
-        ["grad_vs_layer", "weight_product", "grad_vs_time"]
+        ["grad_vs_time", "grad_vs_layer", "weight_product"]
     );
     assert!(!plot_names(&[tiny_run()]).contains(&"grad_vs_time".to_string()));
 
