@@ -233,6 +233,55 @@ fn inspect_json_shape_and_theory() {
     assert!(v["diagnosis"]["remedies"].is_array());
 }
 
+/// `gradscope inspect` on a linear recurrence h_t = x_t W + h_{t−1}·ρQ (Q orthogonal), T = 50:
+/// each step back multiplies ∂L/∂h by (ρQ)ᵀ, which scales every row's norm by exactly ρ, so the
+/// measured factor per step is ρ to f32 rounding (about √width·2⁻²⁴ ≈ 3e-7 a step), inside
+/// 1e-4; ‖W_hh‖₂ and ρ(W_hh) are ρ (Gelfand's estimate is within ln(√32)/2¹⁶ = 3e-5). The text
+/// prints the theory beside the measurement, and Pascanu's bound says the signal must vanish
+/// below ρ = 1 and only then.
+#[test]
+fn inspect_prints_the_linear_recurrence_beside_its_theory() {
+    let dir = tempfile::tempdir().unwrap();
+    for rho in [0.9, 1.0, 1.1] {
+        std::fs::write(
+            dir.path().join("lin.toml"),
+            format!(
+                "[model]\nkind = \"rnn\"\ncell = \"linear\"\ndepth = 1\nwidth = 32\n\
+                 recurrent_init = \"orthogonal\"\nrho = {rho}\n\
+                 [data]\nname = \"adding\"\nlength = 50\nn_train = 256\nn_test = 64\n"
+            ),
+        )
+        .unwrap();
+        let o = gradscope(
+            &[
+                "inspect", "lin.toml", "--seeds", "2", "--batch", "16", "--json",
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{:?}", text(&o));
+        let v = json(&o);
+        let t = &v["through_time"];
+        assert_eq!(t["steps"], 50);
+        assert!((num(&t["theory"]["per_step"]) - rho).abs() < 1e-12, "{t}");
+        let layer = &t["layers"][0];
+        for key in [
+            "per_step_rate",
+            "recurrent_spectral_norm",
+            "recurrent_spectral_radius",
+        ] {
+            let got = num(&layer[key]);
+            assert!((got / rho - 1.0).abs() < 1e-4, "rho {rho}: {key} {got}");
+        }
+        let o = gradscope(&["inspect", "lin.toml", "--seeds", "1"], dir.path());
+        let (out, _) = text(&o);
+        assert!(
+            out.contains(&format!("theory {rho:.6}")),
+            "rho {rho}: {out}"
+        );
+        assert_eq!(out.contains("must vanish"), rho < 1.0, "rho {rho}: {out}");
+    }
+}
+
 /// Ctrl-C (SIGINT) stops a run after the current step, writes what is done with a summary marked
 /// interrupted, prints that summary, and exits 130.
 #[test]
@@ -580,7 +629,29 @@ fn recurrent_nets_record_the_gradient_through_time() {
                 "{cell}: {layer}"
             );
         }
+        // Each layer's state matrix: an orthogonal block at ρ = 1 (the default) has every
+        // singular value and every eigenvalue modulus 1 at initialisation.
+        for key in ["recurrent_spectral_norm", "recurrent_spectral_radius"] {
+            let per_layer = first["layers"][key].as_array().unwrap();
+            assert_eq!(per_layer.len(), 2, "{cell}: {key}");
+            for v in per_layer {
+                assert!((num(v) - 1.0).abs() < 1e-4, "{cell}: {key} {v}");
+            }
+        }
         assert!(folder.join("plots/grad_vs_time.png").exists(), "{cell}");
+        let plots: Vec<String> = std::fs::read_dir(folder.join("plots"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            plots
+                .iter()
+                .any(|p| p.starts_with("heatmap_time_") && p.ends_with(".png")),
+            "{cell}: the time x training-step heatmap: {plots:?}"
+        );
+        let csv = std::fs::read_to_string(folder.join("metrics.csv")).unwrap();
+        assert!(csv.contains(",2,recurrent_spectral_radius,"), "{cell}");
     }
     std::fs::write(
         dir.path().join("bad.toml"),

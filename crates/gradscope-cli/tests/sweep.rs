@@ -162,3 +162,100 @@ fn a_killed_sweep_resumes_without_losing_finished_runs() {
         );
     }
 }
+
+/// The bundled sweep file with its numbers made small (`edits` applied to its text), run to its
+/// end in `d`: the printed pivot's lines (header first) and the report's scale figure as SVG.
+fn bundled_sweep_in_miniature(
+    d: &std::path::Path,
+    file: &str,
+    edits: &[(&str, &str)],
+) -> (Vec<String>, String) {
+    let mut text = std::fs::read_to_string(common::repo().join("configs").join(file)).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} no longer has {from:?}");
+        text = text.replace(from, to);
+    }
+    // A `base` path resolves against the sweep file's folder: keep the copy beside the original.
+    let configs = common::repo().join("configs");
+    text = text.replace(
+        "base = \"",
+        &format!("base = \"{}/", configs.to_str().unwrap()),
+    );
+    std::fs::write(d.join(file), text).unwrap();
+    let o = gradscope(
+        &["sweep", file, "--out", "s", "--jobs", "2", "--no-progress"],
+        d,
+    );
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let pivot = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("architecture \\"))
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("results:"))
+        .map(str::to_string)
+        .collect();
+    let svg = std::fs::read_to_string(d.join("s/plots/depth.svg")).unwrap();
+    (pivot, svg)
+}
+
+/// `configs/rnn-vs-lstm.toml`, short: its pivot has one column per sequence length T and one
+/// row per cell under its label, and its report opens with the figure against T (test MSE, the
+/// ratio through time). The full sweep's numbers are quoted in the README.
+#[test]
+fn the_bundled_recurrent_sweep_pivots_on_the_sequence_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pivot, svg) = bundled_sweep_in_miniature(
+        dir.path(),
+        "rnn-vs-lstm.toml",
+        &[
+            ("steps = 800", "steps = 12"),
+            ("record_every = 20", "record_every = 4"),
+            ("eval_every = 400", "eval_every = 6"),
+            ("length = 10\n", "length = 10\nn_train = 256\nn_test = 64\n"),
+            (
+                "\"data.length\" = [10, 50, 100]",
+                "\"data.length\" = [3, 6]",
+            ),
+        ],
+    );
+    assert_eq!(pivot.len(), 4, "{pivot:?}");
+    assert!(
+        pivot[0]
+            .split_whitespace()
+            .eq(["architecture", "\\", "T", "3", "6"]),
+        "{pivot:?}"
+    );
+    for (row, label) in pivot[1..].iter().zip(["tanh RNN", "LSTM", "GRU"]) {
+        assert!(row.starts_with(label), "{row}");
+    }
+    assert!(svg.contains("Final test MSE by length"), "left panel");
+    assert!(svg.contains("sequence length T"), "x axis");
+    assert!(svg.contains("Gradient ratio through time"), "right panel");
+}
+
+/// `configs/cnn-plain-vs-resnet.toml`, short: plain and residual conv nets by depth, with the
+/// depth figure of test accuracy.
+#[test]
+fn the_bundled_conv_sweep_pivots_on_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pivot, svg) = bundled_sweep_in_miniature(
+        dir.path(),
+        "cnn-plain-vs-resnet.toml",
+        &[
+            ("\"train.steps\" = 400", "\"train.steps\" = 8"),
+            ("\"train.record_every\" = 20", "\"train.record_every\" = 4"),
+            ("\"train.eval_every\" = 200", "\"train.eval_every\" = 4"),
+            ("\"model.depth\" = [4, 16, 32]", "\"model.depth\" = [1, 2]"),
+        ],
+    );
+    assert_eq!(pivot.len(), 3, "{pivot:?}");
+    assert!(
+        pivot[0]
+            .split_whitespace()
+            .eq(["architecture", "\\", "depth", "1", "2"]),
+        "{pivot:?}"
+    );
+    assert!(pivot[1].starts_with("plain"), "{pivot:?}");
+    assert!(pivot[2].starts_with("residual + batch norm"), "{pivot:?}");
+    assert!(svg.contains("Final test accuracy by depth"), "left panel");
+}

@@ -843,7 +843,7 @@ fn recurrent_remedies(
                         rho: 1.0,
                     },
                     "an orthogonal recurrent matrix at scale 1",
-                    "with ‖W_hh‖₂ < 1 a tanh recurrence must shrink the signal at every step back (Pascanu et al. 2013)",
+                    "with ‖W_hh‖₂ < 1 a linear, tanh or ReLU recurrence (slope at most 1) must shrink the signal at every step back (Pascanu et al. 2013)",
                 ));
             }
         }

@@ -57,4 +57,4 @@ pub use reduce::Reducer;
 pub use spectral::SpectralState;
 pub use step::ObservedStep;
 pub use tap::Tap;
-pub use theory::{BATCHNORM_RELU_FACTOR, TheoryCase};
+pub use theory::{BATCHNORM_RELU_FACTOR, RecurrenceTheory, TheoryCase};

@@ -21,7 +21,7 @@ use gradscope_record::{LayerSeries, Real, RunKind, SCHEMA_VERSION, StepRecord};
 use rayon::prelude::*;
 
 use crate::reduce::Reducer;
-use crate::spectral::{SpectralState, power_iteration, sigma};
+use crate::spectral::{SpectralState, power_iteration, radius_sums, sigma, spectral_radius};
 use crate::tap::{LayerStats, Tap, count_nonfinite, layer_stats};
 
 /// What a recorded step measures beyond the loss, gradient norms and activation gradients.
@@ -73,6 +73,10 @@ pub struct LayerMeasure {
     pub act_nonfinite: Option<u64>,
     /// Whether the weights after the step are all finite.
     pub weight_after_finite: Option<bool>,
+    /// ‖W_hh‖₂ of a recurrent layer's state matrix ([`Network::recurrent_matrix`]).
+    pub recurrent_spectral_norm: Option<f64>,
+    /// ρ(W_hh), its largest eigenvalue modulus.
+    pub recurrent_spectral_radius: Option<f64>,
     /// ‖∂L/∂h_t‖ at each time step t = 1, 2, … the layer observed (empty for a layer without
     /// time steps; `None` for a step that took no part in the loss).
     pub act_grad_norm_time: Vec<Option<f64>>,
@@ -117,6 +121,16 @@ impl StepMeasure {
                 l.iter()
                     .map(|x| reals(x.act_grad_norm_time.iter().copied()))
                     .collect()
+            } else {
+                Vec::new()
+            },
+            recurrent_spectral_norm: if l.iter().any(|x| x.recurrent_spectral_norm.is_some()) {
+                reals(l.iter().map(|x| x.recurrent_spectral_norm))
+            } else {
+                Vec::new()
+            },
+            recurrent_spectral_radius: if l.iter().any(|x| x.recurrent_spectral_radius.is_some()) {
+                reals(l.iter().map(|x| x.recurrent_spectral_radius))
             } else {
                 Vec::new()
             },
@@ -199,6 +213,10 @@ struct PendingLayer {
     update: Option<(usize, usize)>,
     /// ‖∂L/∂h_t‖² of each time step.
     time_grad_sq: Vec<Option<usize>>,
+    /// (‖u‖², ‖z‖²) of the recurrent state matrix's power iteration.
+    recurrent_spectral: Option<(usize, usize)>,
+    /// The recurrent state matrix's squared norms for its spectral radius.
+    recurrent_radius: Vec<usize>,
 }
 
 /// Measurements of a step between `backward()` and the read-back.
@@ -321,12 +339,17 @@ impl Recorder {
                 .filter(|&i| all[i].rank == 2 && all[i].grad.is_some())
                 .collect();
             let mut spectral = Vec::new();
+            let mut recurrent = None;
             if self.options.weight_norms {
                 for &i in &weights {
                     if all[i].matrix.is_some() {
                         spectral.push((i, slot, self.spectral.take(slot)));
                         slot += 1;
                     }
+                }
+                if let Some(u) = net.recurrent_matrix(l) {
+                    recurrent = Some((u.inner(), slot, self.spectral.take(slot)));
+                    slot += 1;
                 }
             }
             jobs.push(LayerJob {
@@ -335,6 +358,7 @@ impl Recorder {
                 params,
                 weights,
                 spectral,
+                recurrent,
                 output: tap
                     .outputs
                     .get(l - 1)
@@ -378,6 +402,13 @@ impl Recorder {
                 let u = batch.push(step.u_sq);
                 let z = batch.push(step.z_sq);
                 pending.spectral.push((u, z));
+            }
+            if let Some((slot, step, radius)) = sums.recurrent {
+                self.spectral.put(slot, step.v);
+                let u = batch.push(step.u_sq);
+                let z = batch.push(step.z_sq);
+                pending.recurrent_spectral = Some((u, z));
+                pending.recurrent_radius = radius.into_iter().map(|t| batch.push(t)).collect();
             }
             if self.options.update_ratios {
                 for &i in &sums.weights {
@@ -433,6 +464,8 @@ struct LayerJob {
     weights: Vec<usize>,
     /// (parameter, power-iteration slot, previous singular vector)
     spectral: Vec<(usize, usize, Option<Tensor<2>>)>,
+    /// (recurrent state matrix, its power-iteration slot, previous singular vector)
+    recurrent: Option<(Tensor<2>, usize, Option<Tensor<2>>)>,
     output: Option<(Tensor<2>, Option<gradscope_model::Activation>)>,
 }
 
@@ -446,6 +479,8 @@ struct LayerSums {
     weights: Vec<usize>,
     /// (power-iteration slot, its last iteration)
     spectral: Vec<(usize, crate::spectral::PowerStep)>,
+    /// The recurrent state matrix's (slot, last power iteration, spectral-radius sums).
+    recurrent: Option<(usize, crate::spectral::PowerStep, Vec<Tensor<1>>)>,
     stats: Option<(LayerStats, Tensor<2>)>,
 }
 
@@ -487,6 +522,9 @@ impl LayerJob {
                 Some((slot, power_iteration(m, previous, r)))
             })
             .collect();
+        let recurrent = self.recurrent.map(|(u, slot, previous)| {
+            (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
+        });
         LayerSums {
             act_grad_sq: self.act_grad.map(|g| r.sum_sq(g)),
             time_grad_sq: self
@@ -499,6 +537,7 @@ impl LayerJob {
             weight_sq,
             weights: self.weights,
             spectral,
+            recurrent,
             stats: self
                 .output
                 .map(|(h, activation)| (layer_stats(h.clone(), activation, r, ones), h)),
@@ -602,6 +641,15 @@ impl PendingStep {
                             .iter()
                             .map(|&(u, z)| sigma(at(u), at(z)))
                             .product()
+                    }),
+                    recurrent_spectral_norm: p.recurrent_spectral.map(|(u, z)| sigma(at(u), at(z))),
+                    recurrent_spectral_radius: (!p.recurrent_radius.is_empty()).then(|| {
+                        spectral_radius(
+                            &p.recurrent_radius
+                                .iter()
+                                .map(|&i| at(i))
+                                .collect::<Vec<_>>(),
+                        )
                     }),
                     ..LayerMeasure::default()
                 };

@@ -20,7 +20,9 @@
 
 use std::sync::OnceLock;
 
-use gradscope_model::{Activation, Family, ModelFacts, NormKind, NormPosition};
+use gradscope_model::{
+    Activation, Cell, Family, ModelFacts, NormKind, NormPosition, RecurrentInit,
+};
 use serde::Serialize;
 
 /// Number of Gauss–Hermite nodes.
@@ -238,6 +240,46 @@ impl TheoryCase {
             norms[l] = norms[l + 1] * factors[l].sqrt();
         }
         norms
+    }
+}
+
+/// What theory says of the backward signal through time of a recurrent layer at
+/// initialisation: through the top layer, `∂L/∂h_{t−1} = ∂L/∂h_t · diag(φ'(a_t)) · W_hhᵀ`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RecurrenceTheory {
+    /// The factor per step back where it is exact: ρ for a linear cell whose W_hh is ρQ (Q
+    /// orthogonal, or the identity), since then ‖g·ρQᵀ‖ = ρ‖g‖ for every g.
+    pub per_step: Option<f64>,
+    /// γ, the cell's largest slope, for the cells with one fixed activation (linear, tanh,
+    /// ReLU: 1): the signal shrinks or grows by at most γ·‖W_hh‖₂ per step back, so below 1
+    /// it must vanish (Pascanu et al. 2013). `None` for the gated cells, whose gates scale it.
+    pub gamma: Option<f64>,
+}
+
+impl RecurrenceTheory {
+    /// The theory for a recurrent model's facts (`None` for other families).
+    pub fn for_model(facts: &ModelFacts) -> Option<Self> {
+        let Family::Recurrent {
+            cell,
+            rho,
+            recurrent_init,
+            ..
+        } = facts.family
+        else {
+            return None;
+        };
+        let exact = cell == Cell::Linear
+            && matches!(
+                recurrent_init,
+                RecurrentInit::Orthogonal | RecurrentInit::Identity
+            );
+        Some(Self {
+            per_step: exact.then_some(rho),
+            gamma: match cell {
+                Cell::Linear | Cell::Tanh | Cell::Relu => Some(1.0),
+                Cell::Lstm | Cell::Gru => None,
+            },
+        })
     }
 }
 

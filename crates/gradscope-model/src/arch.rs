@@ -166,6 +166,12 @@ macro_rules! builtin_models {
                     $(AnyNet::$variant(n) => n.head_params(),)+
                 }
             }
+
+            fn recurrent_matrix(&self, index: usize) -> Option<Tensor<2>> {
+                match self {
+                    $(AnyNet::$variant(n) => n.recurrent_matrix(index),)+
+                }
+            }
         }
     };
 }

@@ -45,6 +45,15 @@ pub trait Network: Module {
     fn head_params(&self) -> Vec<ParamId> {
         Vec::new()
     }
+
+    /// The square matrix that carries layer `index`'s (1-based) state from one time step to
+    /// the next (`W_hh`), for a recurrent layer; `None` (the default) for any other. The
+    /// recorder reports its spectral norm and spectral radius: with a tanh cell and
+    /// ‖W_hh‖₂ < 1 the signal through time must vanish (Pascanu et al. 2013).
+    fn recurrent_matrix(&self, index: usize) -> Option<Tensor<2>> {
+        let _ = index;
+        None
+    }
 }
 
 /// The parameter ids of a linear layer (weight, then bias).

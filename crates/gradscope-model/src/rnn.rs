@@ -5,7 +5,8 @@
 //! step back, `∂h_t/∂h_{t−1} = diag(φ'(·)) W_hhᵀ`, so with a tanh cell and ‖W_hh‖₂ < 1 it must
 //! vanish (Pascanu et al. 2013), and gating (LSTM, GRU) is what lets it pass.
 //!
-//! Cells: `tanh` and `relu` (Elman), `lstm` (gates i, f, g, o; forget-gate bias from
+//! Cells: `linear` (no activation: the backward signal is multiplied by exactly W_hhᵀ at each
+//! step back, the closed form the theory checks against), `tanh` and `relu` (Elman), `lstm` (gates i, f, g, o; forget-gate bias from
 //! `forget_bias`, Jozefowicz et al. 2015) and `gru` (gates r, z, n, the PyTorch convention
 //! h = (1 − z)·n + z·h). Recurrent weights of each gate are drawn as ρ·Q with Q orthogonal, ρ·I
 //! (with ReLU the IRNN of Le et al. 2015) or N(0, ρ²/width); input weights by the MLP's
@@ -35,6 +36,9 @@ use crate::{Activation, Architecture, DataShape, Footprint, ForwardCtx, ModelErr
 /// The recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cell {
+    /// `h_t = x_t W + h_{t−1} U + b`: a linear recurrence, whose backward signal is
+    /// `∂L/∂h_{t−1} = ∂L/∂h_t Uᵀ` exactly (with U = ρQ, Q orthogonal, scaled by ρ per step).
+    Linear,
     /// `h_t = tanh(x_t W + h_{t−1} U + b)`.
     Tanh,
     /// `h_t = relu(x_t W + h_{t−1} U + b)`.
@@ -47,11 +51,12 @@ pub enum Cell {
 
 impl Cell {
     /// Every cell.
-    pub const ALL: [Cell; 4] = [Cell::Tanh, Cell::Relu, Cell::Lstm, Cell::Gru];
+    pub const ALL: [Cell; 5] = [Cell::Linear, Cell::Tanh, Cell::Relu, Cell::Lstm, Cell::Gru];
 
     /// The config word.
     pub fn name(self) -> &'static str {
         match self {
+            Cell::Linear => "linear",
             Cell::Tanh => "tanh",
             Cell::Relu => "relu",
             Cell::Lstm => "lstm",
@@ -62,7 +67,7 @@ impl Cell {
     /// Blocks of `width` columns in the input and recurrent matrices (one per gate).
     pub fn gates(self) -> usize {
         match self {
-            Cell::Tanh | Cell::Relu => 1,
+            Cell::Linear | Cell::Tanh | Cell::Relu => 1,
             Cell::Lstm => 4,
             Cell::Gru => 3,
         }
@@ -73,6 +78,7 @@ impl Cell {
     /// candidates).
     pub fn output_activation(self) -> Activation {
         match self {
+            Cell::Linear => Activation::Identity,
             Cell::Relu => Activation::Relu,
             _ => Activation::Tanh,
         }
@@ -92,7 +98,7 @@ impl FromStr for Cell {
         Cell::ALL
             .into_iter()
             .find(|c| c.name() == s)
-            .ok_or_else(|| "expected one of tanh, relu, lstm, gru".to_string())
+            .ok_or_else(|| "expected one of linear, tanh, relu, lstm, gru".to_string())
     }
 }
 
@@ -251,6 +257,18 @@ impl RecurrentLayer {
         self.recurrent.val().dims()[0]
     }
 
+    /// The `[width, width]` matrix that carries the state from one step to the next: the whole
+    /// recurrent matrix of the linear and Elman cells, the candidate's block (`g` of the LSTM,
+    /// `n` of the GRU) of the gated ones, where the gates also scale the signal.
+    pub fn state_matrix(&self) -> Tensor<2> {
+        let u = self.recurrent.val();
+        let w = self.width();
+        match self.cell {
+            Cell::Linear | Cell::Tanh | Cell::Relu => u,
+            Cell::Lstm | Cell::Gru => u.slice([0..w, 2 * w..3 * w]),
+        }
+    }
+
     /// One step: the new hidden state (and the LSTM's cell state) from the input's projection
     /// `xw` (`x_t W + b`), the previous hidden state and cell state.
     fn step(
@@ -261,6 +279,7 @@ impl RecurrentLayer {
     ) -> (Tensor<2>, Option<Tensor<2>>) {
         let hu = h.clone().matmul(self.recurrent.val());
         match self.cell {
+            Cell::Linear => (xw.add(hu), None),
             Cell::Tanh => (xw.add(hu).tanh(), None),
             Cell::Relu => (xw.add(hu).clamp_min(0.0), None),
             Cell::Lstm => {
@@ -368,6 +387,12 @@ impl Network for Rnn {
 
     fn head_params(&self) -> Vec<ParamId> {
         linear_params(&self.head)
+    }
+
+    fn recurrent_matrix(&self, index: usize) -> Option<Tensor<2>> {
+        self.layers
+            .get(index.checked_sub(1)?)
+            .map(RecurrentLayer::state_matrix)
     }
 }
 
@@ -567,6 +592,7 @@ mod tests {
                         let hh = |k: usize| -> f64 { (0..w).map(|i| h[n][i] * wh[i][k]).sum() };
                         for j in 0..w {
                             next[n][j] = match cell {
+                                Cell::Linear => pre(j, true),
                                 Cell::Tanh => pre(j, true).tanh(),
                                 Cell::Relu => pre(j, true).max(0.0),
                                 Cell::Lstm => {

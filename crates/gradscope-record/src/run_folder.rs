@@ -413,6 +413,7 @@ mod tests {
                 predicted_activation_grad_norm: vec![r(4.0), r(2.0), r(1.0)],
             }),
             depth: 3,
+            time_steps: None,
             steps_completed: 181,
             steps_planned: 300,
             steps_per_second: 250.0,
@@ -457,6 +458,8 @@ mod tests {
                 act_dead: s([0.5, 0.625, 0.0]),
                 act_nonfinite: vec![Some(0), Some(0), Some(3)],
                 act_grad_norm_time: vec![],
+                recurrent_spectral_norm: vec![],
+                recurrent_spectral_radius: vec![],
             },
             eval: Some(EvalRecord {
                 train_loss: r(2.0),

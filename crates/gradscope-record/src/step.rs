@@ -11,15 +11,18 @@
 //!            "weight_norm":[…],"spectral_norm":[…],"update_ratio":[…],
 //!            "act_mean":[…],"act_std":[…],"act_saturated":[…],"act_dead":[…],
 //!            "act_nonfinite":[…],
-//!            "act_grad_norm_time":[[…], …]},
+//!            "act_grad_norm_time":[[…], …],
+//!            "recurrent_spectral_norm":[…],"recurrent_spectral_radius":[…]},
 //!  "eval":{"train_loss":…,"test_loss":…,"test_accuracy":…},
 //!  "nonfinite":null}
 //! ```
 //!
 //! `act_grad_norm_time` is there only when a layer observed time steps (a recurrent layer
 //! unrolled in its forward pass, through `LayerObserver::observe_step`): per layer, ‖∂L/∂h_t‖ for
-//! t = 1, 2, … (an empty array for a layer without time steps). Version 1 records, written
-//! before it existed, still load (with no time steps).
+//! t = 1, 2, … (an empty array for a layer without time steps). `recurrent_spectral_norm` and
+//! `recurrent_spectral_radius` are there only when a layer is recurrent: ‖W_hh‖₂ and ρ(W_hh) of
+//! the matrix that carries its state from one step to the next (`null` for other layers).
+//! Versions 1 and 2, written before these existed, still load.
 //!
 //! The long CSV has the columns `run,step,layer,quantity,value`: one row per number, layer 0 for
 //! step-level quantities, values written as in JSON (`NaN`, `inf`, `-inf` spelled out); time
@@ -35,7 +38,8 @@ use crate::real::{Real, format_real};
 /// Version of the record format; bumped on any change.
 ///
 /// 2: `layers.act_grad_norm_time`, the backward signal at every time step of recurrent layers.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `layers.recurrent_spectral_norm` and `layers.recurrent_spectral_radius`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest record version this build reads.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
@@ -124,13 +128,29 @@ pub struct LayerSeries {
     /// empty list for the others); empty, and left out of the JSON, when no layer did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub act_grad_norm_time: Vec<Vec<Option<Real>>>,
+    /// ‖W_hh‖₂ of each recurrent layer's state matrix (`None` for other layers); empty, and
+    /// left out of the JSON, when no layer is recurrent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recurrent_spectral_norm: Vec<Option<Real>>,
+    /// ρ(W_hh), the largest eigenvalue modulus of the same matrix: what its powers grow or
+    /// shrink by per step in the long run; empty when no layer is recurrent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recurrent_spectral_radius: Vec<Option<Real>>,
 }
 
 impl LayerSeries {
-    /// The quantities by name, in a fixed order (the CSV order), as floats.
+    /// The quantities by name, in a fixed order (the CSV order), as floats; the recurrent ones
+    /// only where some layer is recurrent.
     pub fn quantities(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
         let f = |v: &Vec<Option<Real>>| v.iter().map(|x| x.map(Real::get)).collect();
-        vec![
+        let recurrent = [
+            ("recurrent_spectral_norm", &self.recurrent_spectral_norm),
+            ("recurrent_spectral_radius", &self.recurrent_spectral_radius),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(q, v)| (q, f(v)));
+        let mut all = vec![
             ("act_grad_norm", f(&self.act_grad_norm)),
             ("weight_grad_norm", f(&self.weight_grad_norm)),
             ("bias_grad_norm", f(&self.bias_grad_norm)),
@@ -148,7 +168,9 @@ impl LayerSeries {
                     .map(|x| x.map(|n| n as f64))
                     .collect(),
             ),
-        ]
+        ];
+        all.extend(recurrent);
+        all
     }
 }
 
@@ -324,6 +346,8 @@ mod tests {
                 spectral_norm: vec![None, r(1.5)],
                 act_nonfinite: vec![Some(0), Some(12)],
                 act_grad_norm_time: vec![vec![], vec![Some(Real(0.5)), Some(Real(f64::INFINITY))]],
+                recurrent_spectral_norm: vec![None, r(0.75)],
+                recurrent_spectral_radius: vec![None, r(0.5)],
                 ..LayerSeries::default()
             },
             eval: None,
@@ -336,10 +360,11 @@ mod tests {
         }
     }
 
-    /// Time steps round-trip, appear in the long CSV as `act_grad_norm_t<t>` of their layer,
-    /// and a version-1 record (written before them) still loads, with none.
+    /// Time steps and the recurrent matrices' norms round-trip, appear in the long CSV (time
+    /// steps as `act_grad_norm_t<t>` of their layer, the norms only for recurrent layers), and
+    /// records of versions 1 and 2 (written before them) still load, without them.
     #[test]
-    fn time_steps_round_trip_and_version_one_loads() {
+    fn time_steps_and_recurrent_norms_round_trip_and_older_versions_load() {
         let r = sample();
         let mut buf = Vec::new();
         write_jsonl(&mut buf, std::slice::from_ref(&r)).unwrap();
@@ -353,17 +378,51 @@ mod tests {
         let csv = String::from_utf8(csv).unwrap();
         assert!(csv.contains("x/real,7,2,act_grad_norm_t1,0.5\n"), "{csv}");
         assert!(csv.contains("x/real,7,2,act_grad_norm_t2,inf\n"), "{csv}");
-        // No time steps: no field at all, so records of feed-forward nets are as before.
+        assert_eq!(
+            back[0].layers.recurrent_spectral_norm,
+            r.layers.recurrent_spectral_norm
+        );
+        assert!(
+            csv.contains("x/real,7,2,recurrent_spectral_norm,0.75\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("x/real,7,2,recurrent_spectral_radius,0.5\n"),
+            "{csv}"
+        );
+        assert!(!csv.contains(",1,recurrent_spectral"), "{csv}");
+        // No time steps, no recurrent layer: no such fields at all, so records of feed-forward
+        // nets are as before.
         let mut plain = r.clone();
         plain.layers.act_grad_norm_time.clear();
+        plain.layers.recurrent_spectral_norm.clear();
+        plain.layers.recurrent_spectral_radius.clear();
         let text = serde_json::to_string(&plain).unwrap();
         assert!(!text.contains("act_grad_norm_time"), "{text}");
+        assert!(!text.contains("recurrent_spectral"), "{text}");
+        let mut csv = Vec::new();
+        write_long_csv(&mut csv, "x", std::slice::from_ref(&plain)).unwrap();
+        assert!(!String::from_utf8(csv).unwrap().contains("recurrent"));
         let v1 = text.replace(
             &format!("\"schema_version\":{SCHEMA_VERSION}"),
             "\"schema_version\":1",
         );
         let old = read_jsonl(v1.as_bytes(), "v1.jsonl").unwrap();
         assert!(old[0].layers.act_grad_norm_time.is_empty());
+        let v2 = serde_json::to_string(&r).unwrap().replace(
+            &format!("\"schema_version\":{SCHEMA_VERSION}"),
+            "\"schema_version\":2",
+        );
+        let v2 = v2
+            .replace(",\"recurrent_spectral_norm\":[null,0.75]", "")
+            .replace(",\"recurrent_spectral_radius\":[null,0.5]", "");
+        assert!(!v2.contains("recurrent"), "{v2}");
+        let old = read_jsonl(v2.as_bytes(), "v2.jsonl").unwrap();
+        assert_eq!(
+            old[0].layers.act_grad_norm_time,
+            r.layers.act_grad_norm_time
+        );
+        assert!(old[0].layers.recurrent_spectral_radius.is_empty());
     }
 
     /// Write, read back, same numbers, non-finite values included.

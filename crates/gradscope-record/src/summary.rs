@@ -16,7 +16,8 @@ use crate::real::Real;
 /// 3: the head-only control (`head_only`, and `head_only_mean` in the learning signal's trace).
 /// 4: remedies as objects (`change` and its fields, `name`, `why`, `settings`, `text`) instead
 /// of sentences; sentences of older summaries still load (as `change: "other"`).
-pub const SUMMARY_SCHEMA_VERSION: u32 = 4;
+/// 5: `time_steps`, the sequence length a recurrent net reads (absent for other nets).
+pub const SUMMARY_SCHEMA_VERSION: u32 = 5;
 
 /// What the real run did, judged against its learning-rate-zero baseline (the rule is in
 /// `gradscope_trainer::signal`).
@@ -252,6 +253,10 @@ pub struct Summary {
     pub theory: Option<TheoryPrediction>,
     /// Depth (observed layers).
     pub depth: usize,
+    /// Time steps of the sequence a recurrent net unrolls over (absent for other nets, and in
+    /// summaries older than version 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_steps: Option<usize>,
     /// Steps run.
     pub steps_completed: usize,
     /// Steps configured.

@@ -247,20 +247,37 @@ fn verdict_count_badges(verdicts: &[Option<Verdict>]) -> String {
         .join(" ")
 }
 
-/// The depth section: the depth figure, then the same runs as a table, architecture × depth,
-/// each cell the verdicts (counted over repeats) and the test accuracy (mean ± sd).
+/// The depth section: the depth figure, then the same runs as a table, architecture × depth
+/// (or × sequence length T, for recurrent runs compared over T), each cell the verdicts (counted
+/// over repeats) and the test accuracy (or, for a regression, the test MSE), mean ± sd.
 fn depth_section(out: &mut String, runs: &[RunPlot<'_>], spec: &PlotSpec, svg: &str) {
-    out.push_str(
-        "<section class=\"card\" id=\"depth\">\n<h2>Depth</h2>\n<p class=\"lead\">What depth \
-         does to each architecture: does it still learn, and does its backward signal still \
-         reach the first layer?</p>\n",
+    use crate::plots::depth::Scale;
+    let data: Vec<&crate::load::RunData> = runs.iter().map(|r| r.data).collect();
+    let scale = Scale::of_runs(data.iter().copied()).unwrap_or(Scale::Depth);
+    let (title, lead, column) = match scale {
+        Scale::Depth => (
+            "Depth",
+            "What depth does to each architecture: does it still learn, and does its backward \
+             signal still reach the first layer?",
+            "depth",
+        ),
+        Scale::TimeSteps => (
+            "Sequence length",
+            "What the length of the sequence does to each architecture: does it still learn, \
+             and does its backward signal still reach the first time step?",
+            "T",
+        ),
+    };
+    let _ = write!(
+        out,
+        "<section class=\"card\" id=\"depth\">\n<h2>{title}</h2>\n<p class=\"lead\">{lead}</p>\n"
     );
     figure(out, spec, svg);
-    let data: Vec<&crate::load::RunData> = runs.iter().map(|r| r.data).collect();
     let series = crate::plots::depth::series_of(data.iter().copied());
-    let depths: std::collections::BTreeSet<usize> = data.iter().map(|r| r.summary.depth).collect();
-    out.push_str(
-        "<div class=\"table-wrap\"><table class=\"pivot\">\n<thead><tr><th>architecture \\ depth</th>",
+    let depths: std::collections::BTreeSet<usize> = data.iter().map(|r| scale.of(r)).collect();
+    let _ = write!(
+        out,
+        "<div class=\"table-wrap\"><table class=\"pivot\">\n<thead><tr><th>architecture \\ {column}</th>"
     );
     for d in &depths {
         let _ = write!(out, "<th>{d}</th>");
@@ -271,20 +288,28 @@ fn depth_section(out: &mut String, runs: &[RunPlot<'_>], spec: &PlotSpec, svg: &
         for &d in &depths {
             let verdicts: Vec<Option<Verdict>> = data
                 .iter()
-                .filter(|r| r.summary.depth == d && crate::plots::depth::family_of(r) == s.family)
+                .filter(|r| scale.of(r) == d && crate::plots::depth::family_of(r) == s.family)
                 .map(|r| r.summary.verdict)
                 .collect();
             if verdicts.is_empty() {
                 out.push_str("<td class=\"muted\">—</td>");
                 continue;
             }
-            let accuracy = s.accuracy.iter().find(|p| p.depth == d).map_or_else(
-                || "—".to_string(),
-                |p| match p.sd {
+            let accuracy = if let Some(p) = s.accuracy.iter().find(|p| p.depth == d) {
+                match p.sd {
                     Some(sd) => format!("{:.1} ± {sd:.1} % (n = {})", p.mean, p.n),
                     None => format!("{:.1} %", p.mean),
-                },
-            );
+                }
+            } else if let Some(p) = s.log10_mse.iter().find(|p| p.depth == d) {
+                // The geometric mean of the runs' MSE, and its spread as a factor.
+                let mse = gradscope_record::format_sig(10f64.powf(p.mean), 3);
+                match p.sd {
+                    Some(sd) => format!("MSE {mse} ×/÷ {:.2} (n = {})", 10f64.powf(sd), p.n),
+                    None => format!("MSE {mse}"),
+                }
+            } else {
+                "—".to_string()
+            };
             let _ = write!(
                 out,
                 "<td>{}<div class=\"sub\">{}</div></td>",
@@ -547,7 +572,13 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
          whether each run learns more than its learning-rate-0 baseline.</p>\n<nav>",
     );
     if depth.is_some() {
-        out.push_str("<a href=\"#depth\">depth</a>");
+        let over_time = crate::plots::depth::Scale::of_runs(runs.iter().map(|r| r.data))
+            == Some(crate::plots::depth::Scale::TimeSteps);
+        out.push_str(if over_time {
+            "<a href=\"#depth\">sequence length</a>"
+        } else {
+            "<a href=\"#depth\">depth</a>"
+        });
     }
     out.push_str("<a href=\"#overview\">overview</a><a href=\"#all-runs\">all runs</a>");
     for run in runs {
@@ -586,7 +617,7 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
             .zip(svgs)
             .filter(|(spec, _)| {
                 matches!(spec.kind,
-                    PlotKind::Heatmap(j) | PlotKind::Loss(j) | PlotKind::Activations(j) if j == i)
+                    PlotKind::Heatmap(j) | PlotKind::TimeHeatmap(j) | PlotKind::Loss(j) | PlotKind::Activations(j) if j == i)
             })
             .map(|(spec, svg)| (spec, svg.as_str()))
             .collect();

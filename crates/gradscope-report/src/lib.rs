@@ -52,7 +52,7 @@ pub use error::ReportError;
 pub use fsutil::write_atomic;
 pub use load::{RunData, find_runs, load_run};
 pub use names::sanitize_stem;
-pub use plots::depth::{DepthPoint, DepthSeries, constant_accuracy, depth_series};
+pub use plots::depth::{DepthPoint, DepthSeries, Scale, constant_accuracy, depth_series};
 pub use tensorboard::{LiveTensorboard, write_tensorboard};
 
 use crate::fsutil::create_dir;

@@ -598,3 +598,133 @@ fn recurrent_layers_get_the_through_time_plot() {
     let html = String::from_utf8(read(&dir.path().join("report.html"))).unwrap();
     assert!(html.contains("id=\"plot-grad_vs_time\""));
 }
+
+/// A recurrent run gets the time × training-step heatmap of its first layer: one row per time
+/// step (log10 ‖∂L/∂h_t‖ of layer 1 at every record), and the by-layer heatmap only where it has
+/// more than one recurrent layer (one layer would make a one-row heatmap).
+#[test]
+fn recurrent_runs_get_the_time_heatmap() {
+    let runs = vec![recurrent_run()];
+    let names = plot_names(&runs);
+    assert!(names.contains(&"heatmap_time_rnn".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"heatmap_rnn".to_string()),
+        "two layers: {names:?}"
+    );
+    let plots = crate::plots::RunPlot::all(&runs);
+    let (grid, steps) =
+        crate::plots::heatmap::grid(&plots[0], crate::plots::heatmap::Rows::TimeSteps);
+    assert_eq!(steps, (0..10).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(grid.len(), 10);
+    for (col, rho) in grid
+        .iter()
+        .zip(std::iter::repeat_n(0.8f64, 9).chain([0.64]))
+    {
+        assert_eq!(col.len(), 30);
+        for (t, v) in col.iter().enumerate() {
+            assert!((v.unwrap() - rho.powi(29 - t as i32)).abs() < 1e-12);
+        }
+    }
+    let mut one = recurrent_run();
+    one.summary.depth = 1;
+    for r in &mut one.records {
+        r.layers.act_grad_norm_time.truncate(1);
+    }
+    let names = plot_names(&[one]);
+    assert!(names.contains(&"heatmap_time_rnn".to_string()), "{names:?}");
+    assert!(!names.contains(&"heatmap_rnn".to_string()), "{names:?}");
+    assert!(
+        !plot_names(&[tiny_run()])
+            .iter()
+            .any(|n| n.starts_with("heatmap_time"))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_report(dir.path(), &runs).unwrap();
+    let svg = String::from_utf8(read(&dir.path().join("plots/heatmap_time_rnn.svg"))).unwrap();
+    assert!(svg.contains("by time step and training step"), "title");
+}
+
+/// Recurrent runs compared over the sequence length (a sweep over `data.length`) get the
+/// scale figure against T: one point per cell and length, the left panel the regression's test
+/// MSE (log10, beside the constant prediction's), the right the ratio through time; the caption
+/// says which cells stay below the constant prediction at every length.
+#[test]
+fn the_scale_figure_follows_the_sequence_length_for_recurrent_sweeps() {
+    let mut runs = Vec::new();
+    for (cell, mses, ratios, beats) in [
+        (
+            "tanh",
+            [0.01, 0.15, 0.17],
+            [1e-2, 1e-8, 1e-15],
+            [true, false, false],
+        ),
+        (
+            "lstm",
+            [0.001, 0.002, 0.004],
+            [0.5, 0.2, 0.1],
+            [true, true, true],
+        ),
+    ] {
+        for (i, t) in [10usize, 50, 100].into_iter().enumerate() {
+            let mut run = vanishing_run();
+            let s = &mut run.summary;
+            s.name = format!("{cell}-T{t}");
+            s.depth = 1;
+            s.time_steps = Some(t);
+            s.finals.real.test_accuracy = None;
+            s.diagnosis.evidence.first_to_last_ratio = Some(gradscope_record::Real(ratios[i]));
+            let vc = s
+                .learning_signal
+                .as_mut()
+                .and_then(|l| l.versus_chance.as_mut())
+                .unwrap();
+            vc.metric = "mse".into();
+            vc.model = gradscope_record::Real(mses[i]);
+            vc.chance = gradscope_record::Real(1.0 / 6.0);
+            vc.beats_chance = beats[i];
+            run.dir = format!("runs/{}", s.name).into();
+            run.family = Some(cell.to_string());
+            runs.push(run);
+        }
+    }
+    assert_eq!(
+        crate::plots::depth::Scale::of_runs(runs.iter()),
+        Some(crate::plots::depth::Scale::TimeSteps)
+    );
+    let series = crate::depth_series(&runs);
+    assert_eq!(series.len(), 2);
+    for s in &series {
+        let ts: Vec<usize> = s.log10_mse.iter().map(|p| p.depth).collect();
+        assert_eq!(ts, [10, 50, 100], "{}", s.family);
+        assert!(s.accuracy.is_empty());
+    }
+    assert!((series[0].log10_mse[2].mean - 0.17f64.log10()).abs() < 1e-12);
+    assert!((series[1].log10_ratio[0].mean - 0.5f64.log10()).abs() < 1e-12);
+    assert_eq!(
+        series[0].beats_constant,
+        [(10, 1, 1), (50, 0, 1), (100, 0, 1)]
+    );
+    let names = plot_names(&runs);
+    assert_eq!(names[0], "depth");
+    let plots = crate::plots::RunPlot::all(&runs);
+    let caption = crate::plots::depth::caption(&plots);
+    assert!(caption.contains("sequence length"), "{caption}");
+    assert!(
+        caption.contains("lstm stays below it at every length")
+            && caption.contains("tanh (lengths 50, 100) does not"),
+        "{caption}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_report(dir.path(), &runs).unwrap();
+    let svg = String::from_utf8(read(&dir.path().join("plots/depth.svg"))).unwrap();
+    assert!(svg.contains("Final test MSE by length"), "left panel");
+    assert!(
+        svg.contains("Gradient ratio through time: init and trained"),
+        "right panel"
+    );
+    // Runs over depth keep the depth figure.
+    assert_eq!(
+        crate::plots::depth::Scale::of_runs(depth_sweep_runs().iter()),
+        Some(crate::plots::depth::Scale::Depth)
+    );
+}

@@ -525,6 +525,10 @@ where
             .facts
             .and_then(|f| theory_at_init(&f, &real.records, input_mean_square)),
         depth,
+        time_steps: info.facts.and_then(|f| match f.family {
+            gradscope_model::Family::Recurrent { steps, .. } => Some(steps),
+            _ => None,
+        }),
         name: exp.name.clone(),
         config_hash: config_hash(&exp.raw),
         status,

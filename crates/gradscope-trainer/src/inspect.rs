@@ -4,8 +4,8 @@ use burn::tensor::{Tensor, TensorData};
 use gradscope_config::Experiment;
 use gradscope_data::{BatchSampler, SeededRng};
 use gradscope_diagnostics::{
-    Diagnosis, DiagnosisContext, Real, RecordOptions, RunKind, StepMeasure, TheoryCase, diagnose,
-    gradient_ratio, locate, probe,
+    Diagnosis, DiagnosisContext, Real, RecordOptions, RecurrenceTheory, RunKind, StepMeasure,
+    TheoryCase, diagnose, gradient_ratio, locate, probe,
 };
 use serde::Serialize;
 
@@ -62,8 +62,82 @@ pub struct InspectReport {
     pub measured_per_layer_rate: Option<Real>,
     /// Predicted per-layer factor.
     pub predicted_per_layer_rate: Option<Real>,
+    /// The backward signal through time, for a recurrent network.
+    pub through_time: Option<ThroughTime>,
     /// Diagnosis at initialisation.
     pub diagnosis: Diagnosis,
+}
+
+/// One recurrent layer through time, at initialisation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeLayer {
+    /// 1 = the lowest recurrent layer.
+    pub index: usize,
+    /// ‖W_hh‖₂ of its state matrix, geometric mean over seeds.
+    pub recurrent_spectral_norm: Option<Real>,
+    /// ρ(W_hh), geometric mean over seeds.
+    pub recurrent_spectral_radius: Option<Real>,
+    /// ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ within the layer, geometric mean over seeds.
+    pub first_to_last: Option<Real>,
+    /// Its (T − 1)-th root: the factor per step back in time.
+    pub per_step_rate: Option<Real>,
+}
+
+/// The backward signal through time of a recurrent network at initialisation, beside the theory
+/// for its top layer (the only one whose signal through time comes from its own later steps
+/// alone; a lower layer's also receives the layer above's at every step).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThroughTime {
+    /// Time steps T.
+    pub steps: usize,
+    /// Per recurrent layer.
+    pub layers: Vec<TimeLayer>,
+    /// The theory.
+    pub theory: RecurrenceTheory,
+    /// The most the top layer's signal can grow per step back, γ·‖W_hh‖₂ (Pascanu et al.
+    /// 2013), where the cell has one fixed slope bound γ.
+    pub bound_per_step: Option<Real>,
+}
+
+/// The through-time section of an inspection, from each seed's measures.
+fn through_time(measures: &[StepMeasure], theory: Option<RecurrenceTheory>) -> Option<ThroughTime> {
+    let theory = theory?;
+    let depth = measures.first()?.layers.len();
+    let steps = measures.first()?.layers.first()?.act_grad_norm_time.len();
+    let geo = |v: Vec<f64>| (!v.is_empty()).then(|| Real(geo_mean(v.into_iter())));
+    let layers: Vec<TimeLayer> = (0..depth)
+        .map(|l| {
+            let of = |f: &dyn Fn(&gradscope_diagnostics::LayerMeasure) -> Option<f64>| {
+                geo(measures
+                    .iter()
+                    .filter_map(|m| f(m.layers.get(l)?))
+                    .collect())
+            };
+            let first_to_last = of(&|x| {
+                let t = &x.act_grad_norm_time;
+                Some(t.first().copied()?? / t.last().copied()??)
+            });
+            TimeLayer {
+                index: l + 1,
+                recurrent_spectral_norm: of(&|x| x.recurrent_spectral_norm),
+                recurrent_spectral_radius: of(&|x| x.recurrent_spectral_radius),
+                first_to_last,
+                per_step_rate: first_to_last
+                    .filter(|_| steps > 1)
+                    .map(|r| Real(r.get().powf(1.0 / (steps - 1) as f64))),
+            }
+        })
+        .collect();
+    let bound_per_step = theory.gamma.and_then(|g| {
+        let norm = layers.last()?.recurrent_spectral_norm?;
+        Some(Real(g * norm.get()))
+    });
+    Some(ThroughTime {
+        steps,
+        layers,
+        theory,
+        bound_per_step,
+    })
 }
 
 fn geo_mean(xs: impl Iterator<Item = f64>) -> f64 {
@@ -197,6 +271,7 @@ pub fn inspect(
         .iter()
         .map(|l| l.predicted_activation_grad_norm.map(Real::get))
         .collect();
+    let through_time = through_time(&measures, RecurrenceTheory::for_model(&spec.facts()));
     let ctx = DiagnosisContext {
         model: Some(spec.facts()),
         lr: 0.0,
@@ -216,6 +291,7 @@ pub fn inspect(
             .map(|(_, r)| Real(r)),
         layers,
         theory,
+        through_time,
         diagnosis: gradscope_config::with_config_settings(diagnose(&records, &ctx, &exp.diagnosis)),
     })
 }
@@ -232,6 +308,47 @@ fn fmt(v: Option<Real>) -> String {
             }
         }
     }
+}
+
+/// The through-time section of [`inspect_table`].
+fn through_time_table(t: &ThroughTime) -> String {
+    let mut s = format!(
+        "through time ({} steps; |dL/dh_t| within each recurrent layer):\n{:>5} {:>11} {:>11} {:>11} {:>9}\n",
+        t.steps, "layer", "|W_hh|_2", "rho(W_hh)", "first/last", "per step"
+    );
+    for l in &t.layers {
+        s.push_str(&format!(
+            "{:>5} {:>11} {:>11} {:>11} {:>9}\n",
+            l.index,
+            fmt(l.recurrent_spectral_norm),
+            fmt(l.recurrent_spectral_radius),
+            fmt(l.first_to_last),
+            l.per_step_rate
+                .map_or("-".into(), |x| format!("{:.5}", x.get())),
+        ));
+    }
+    let top = t.layers.last().and_then(|l| l.per_step_rate);
+    if let (Some(p), Some(m)) = (t.theory.per_step, top) {
+        s.push_str(&format!(
+            "factor per step back (top layer): measured {:.6}, theory {p:.6} (a linear recurrence \
+             with W_hh = rho*Q scales |dL/dh_t| by exactly rho per step back)\n",
+            m.get()
+        ));
+    }
+    if let (Some(b), Some(g)) = (t.bound_per_step, t.theory.gamma) {
+        let verdict = if b.get() < 1.0 {
+            "below 1: the signal through time must vanish"
+        } else {
+            "not below 1: vanishing is not forced"
+        };
+        s.push_str(&format!(
+            "bound (Pascanu et al. 2013): at most gamma x |W_hh|_2 = {g} x {} = {} per step back, {verdict}\n",
+            fmt(t.layers.last().and_then(|l| l.recurrent_spectral_norm)),
+            fmt(Some(b)),
+        ));
+    }
+    s.push('\n');
+    s
 }
 
 /// The inspection as a table for people.
@@ -277,6 +394,9 @@ pub fn inspect_table(r: &InspectReport) -> String {
             s.push_str(&format!(", theory {}", fmt(Some(p))));
         }
         s.push('\n');
+    }
+    if let Some(t) = &r.through_time {
+        s.push_str(&through_time_table(t));
     }
     s.push_str(&format!("diagnosis: {}\n", r.diagnosis.evidence.summary));
     for remedy in &r.diagnosis.remedies {

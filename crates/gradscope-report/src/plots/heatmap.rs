@@ -1,6 +1,8 @@
 //! `heatmap_<run>`: log10 ‖∂L/∂h_l‖ of the real run as a layer × step heatmap, with a colour
-//! bar. Non-finite cells are red, missing or zero ones grey; long runs and very deep networks are
-//! binned (mean of the logs) to keep the SVG small.
+//! bar; `heatmap_time_<run>`, for a recurrent run, log10 ‖∂L/∂h_t‖ of its first layer as a
+//! time step × training step heatmap (how the signal through time changes as the net trains).
+//! Non-finite cells are red, missing or zero ones grey; long runs, very deep networks and long
+//! sequences are binned (mean of the logs) to keep the SVG small.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -68,15 +70,37 @@ fn edges(steps: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The cells of the heatmap.
-fn cells(run: &RunPlot<'_>) -> (Vec<Rect>, usize) {
+/// What a heatmap shows along its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// The layers, ‖∂L/∂h_l‖.
+    Layers,
+    /// The first layer's time steps, ‖∂L/∂h_t‖.
+    TimeSteps,
+}
+
+/// The real run's grid: one column per record, one row per layer (or time step).
+pub(crate) fn grid(run: &RunPlot<'_>, rows: Rows) -> (Vec<Vec<Option<f64>>>, Vec<f64>) {
     let real = run.data.real_records();
-    let grid: Vec<Vec<Option<f64>>> = real
+    let grid = real
         .iter()
-        .map(|r| floats(&r.layers.act_grad_norm))
+        .map(|r| match rows {
+            Rows::Layers => floats(&r.layers.act_grad_norm),
+            Rows::TimeSteps => r
+                .layers
+                .act_grad_norm_time
+                .first()
+                .map(|t| floats(t))
+                .unwrap_or_default(),
+        })
         .collect();
+    (grid, real.iter().map(|r| r.step as f64).collect())
+}
+
+/// The cells of the heatmap, and its number of rows.
+fn cells(run: &RunPlot<'_>, rows: Rows) -> (Vec<Rect>, usize) {
+    let (grid, steps) = grid(run, rows);
     let depth = grid.iter().map(Vec::len).max().unwrap_or(0);
-    let steps: Vec<f64> = real.iter().map(|r| r.step as f64).collect();
     let edges = edges(&steps);
     let mut out = Vec::new();
     for cols in bins(grid.len(), MAX_COLUMNS) {
@@ -136,11 +160,12 @@ pub(crate) fn viridis(t: f64) -> RGBColor {
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunPlot<'_>,
+    rows: Rows,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    let (rects, depth) = cells(run);
+    let (rects, depth) = cells(run, rows);
     let range = min_max(rects.iter().filter_map(|r| match r.cell {
         Cell::Value(v) => Some(v),
         _ => None,
@@ -158,6 +183,19 @@ where
 
     let (w, h) = root.dim_in_pixel();
     let nf = run.data.summary.first_nonfinite.as_ref();
+    let (title, y_label) = match rows {
+        Rows::Layers => (
+            format!("{}: log₁₀ ‖∂L/∂hₗ‖ by layer and step (real run)", run.name),
+            "layer l (1 = input side)",
+        ),
+        Rows::TimeSteps => (
+            format!(
+                "{}: log₁₀ ‖∂L/∂hₜ‖ by time step and training step (layer 1, real run)",
+                run.name
+            ),
+            "time step t (1 = first input)",
+        ),
+    };
     let (upper, note) = root.split_vertically(if nf.is_some() { h - 30 } else { h });
     let (_, h) = upper.dim_in_pixel();
     let (main, bar) = upper.split_horizontally(w - 150);
@@ -165,20 +203,11 @@ where
         (Some(a), Some(b)) => a.x.0..b.x.1,
         _ => -0.5..0.5,
     };
-    let mut chart = build_chart(
-        &main,
-        Some(&format!(
-            "{}: log₁₀ ‖∂L/∂hₗ‖ by layer and step (real run)",
-            run.name
-        )),
-        x_range,
-        layer_range(depth),
-        56,
-    )?;
+    let mut chart = build_chart(&main, Some(&title), x_range, layer_range(depth), 56)?;
     draw_mesh(
         &mut chart,
-        (Axis::Integer, "step"),
-        (Axis::Integer, "layer l (1 = input side)"),
+        (Axis::Integer, "training step"),
+        (Axis::Integer, y_label),
     )?;
     chart.draw_series(
         rects
@@ -188,9 +217,9 @@ where
     if rects.is_empty() {
         crate::draw::no_data(&mut chart, "no ‖∂L/∂h‖ recorded")?;
     }
-    if let Some(nf) = nf {
+    if let Some(nf) = nf.filter(|_| rows == Rows::Layers) {
         // Ring the cell where the first non-finite value appeared (the head sits above the top
-        // layer), and name it below the plot.
+        // layer).
         let xr = chart.x_range();
         let yr = chart.y_range();
         let x = (nf.step as f64).clamp(xr.start, xr.end);
@@ -200,6 +229,9 @@ where
                 + Circle::new((0, 0), 7, WHITE.stroke_width(4))
                 + Circle::new((0, 0), 7, NONFINITE.stroke_width(2)),
         ))?;
+    }
+    if let Some(nf) = nf {
+        // Name it below the plot.
         note.draw(&Circle::new((82, 12), 6, NONFINITE.stroke_width(2)))?;
         note.draw(&Text::new(
             nonfinite_label(nf),
@@ -255,7 +287,7 @@ where
     if rects.iter().any(|r| r.cell == Cell::Missing) {
         key.push(LegendEntry::new("0 / missing", MISSING, LineKind::Swatch));
     }
-    if let Some(nf) = nf {
+    if let Some(nf) = nf.filter(|_| rows == Rows::Layers) {
         key.push(LegendEntry::new(
             format!("first at step {}", nf.step),
             NONFINITE,

@@ -4,7 +4,7 @@ mod activations;
 pub(crate) mod depth;
 mod grad_vs_layer;
 pub(crate) mod grad_vs_time;
-mod heatmap;
+pub(crate) mod heatmap;
 mod loss;
 mod weight_product;
 
@@ -92,6 +92,8 @@ pub(crate) enum PlotKind {
     WeightProduct,
     /// Layer × step heatmap of one run.
     Heatmap(usize),
+    /// Time step × training step heatmap of one recurrent run.
+    TimeHeatmap(usize),
     /// Loss against the baseline, one run.
     Loss(usize),
     /// Activation statistics, one run.
@@ -140,6 +142,10 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
     }
     // Recurrent runs tell their story through time: that plot first.
     if grad_vs_time::applies(runs) {
+        // A comparison over sequence lengths draws one panel per length: wider.
+        let lengths =
+            grad_vs_time::lengths(&runs.iter().map(grad_vs_time::lines).collect::<Vec<_>>());
+        let wide = lengths.len() > 1;
         out.push(PlotSpec {
             name: "grad_vs_time".into(),
             kind: PlotKind::GradVsTime,
@@ -148,9 +154,10 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
                  layer: solid at initialisation, dashed and lighter at the last record. The same \
                  recurrent Jacobian multiplies it at every step back, so a line falling towards \
                  t = 1 means the gradient vanishes through time (the first inputs cannot be \
-                 learned from), a rising one that it explodes.",
+                 learned from), a rising one that it explodes. A comparison over sequence \
+                 lengths T has one panel per length.",
             ),
-            size: (1100, 520),
+            size: (if wide { 1500 } else { 1100 }, 520),
         });
     }
     out.extend([
@@ -181,14 +188,31 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
         },
     ]);
     for (i, run) in runs.iter().enumerate() {
-        out.push(PlotSpec {
-            name: format!("heatmap_{}", run.stem),
-            kind: PlotKind::Heatmap(i),
-            caption: String::from(
-                "log₁₀ ‖∂L/∂hₗ‖ of the real run at every recorded step and layer.",
-            ),
-            size: (1000, 460),
-        });
+        let recurrent = !grad_vs_time::lines(run).is_empty();
+        if recurrent {
+            out.push(PlotSpec {
+                name: format!("heatmap_time_{}", run.stem),
+                kind: PlotKind::TimeHeatmap(i),
+                caption: String::from(
+                    "log₁₀ ‖∂L/∂hₜ‖ of the real run's first recurrent layer at every time step \
+                     (rows) and recorded training step (columns): a dark band at the bottom is \
+                     a signal that vanishes before it reaches the first inputs; watch whether \
+                     training lifts it.",
+                ),
+                size: (1000, 460),
+            });
+        }
+        // One recurrent layer makes a one-row layer heatmap: the time heatmap says it all.
+        if !recurrent || run.data.summary.depth > 1 {
+            out.push(PlotSpec {
+                name: format!("heatmap_{}", run.stem),
+                kind: PlotKind::Heatmap(i),
+                caption: String::from(
+                    "log₁₀ ‖∂L/∂hₗ‖ of the real run at every recorded step and layer.",
+                ),
+                size: (1000, 460),
+            });
+        }
         out.push(PlotSpec {
             name: format!("loss_{}", run.stem),
             kind: PlotKind::Loss(i),
@@ -234,7 +258,8 @@ impl PlotSpec {
             PlotKind::GradVsLayer => grad_vs_layer::draw(root, runs)?,
             PlotKind::GradVsTime => grad_vs_time::draw(root, runs)?,
             PlotKind::WeightProduct => weight_product::draw(root, runs)?,
-            PlotKind::Heatmap(i) => heatmap::draw(root, &runs[i])?,
+            PlotKind::Heatmap(i) => heatmap::draw(root, &runs[i], heatmap::Rows::Layers)?,
+            PlotKind::TimeHeatmap(i) => heatmap::draw(root, &runs[i], heatmap::Rows::TimeSteps)?,
             PlotKind::Loss(i) => loss::draw(root, &runs[i])?,
             PlotKind::Activations(i) => activations::draw(root, &runs[i])?,
         }

@@ -101,6 +101,7 @@ pub fn summary(name: &str, depth: usize, kind: DiagnosisKind, verdict: Option<Ve
         },
         theory: None,
         depth,
+        time_steps: None,
         steps_completed: 60,
         steps_planned: 60,
         steps_per_second: 100.0,
@@ -150,6 +151,8 @@ pub fn record(
             act_dead: per_layer(&|l| (0.02 * l as f64).min(1.0)),
             act_nonfinite: vec![Some(0); depth],
             act_grad_norm_time: vec![],
+            recurrent_spectral_norm: vec![],
+            recurrent_spectral_radius: vec![],
         },
         eval: step.is_multiple_of(20).then_some(EvalRecord {
             train_loss: Real(loss),

@@ -163,16 +163,35 @@ fn entries(dir: &Path) -> impl Iterator<Item = String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
 }
 
-/// A readable name for an architecture from its axis values (all but depth): `plain`,
-/// `residual`, `batch norm`, `residual + layer norm`; other keys as `activation relu`.
+/// The keys a sweep can scale its architectures along, with their names in tables and plots:
+/// the number of layers, or the length T of the sequences a recurrent net reads.
+pub const SCALE_KEYS: [(&str, &str); 2] = [("model.depth", "depth"), ("data.length", "T")];
+
+/// The key a sweep with these axis keys scales its architectures along: the first of
+/// [`SCALE_KEYS`] it varies (a sweep over depth and length pivots on depth and names each length
+/// in its architectures).
+pub fn scale_key<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+) -> Option<(&'static str, &'static str)> {
+    let keys: Vec<&String> = keys.into_iter().collect();
+    SCALE_KEYS
+        .into_iter()
+        .find(|(k, _)| keys.iter().any(|x| x.as_str() == *k))
+}
+
+/// A readable name for an architecture from its axis values (all but the scale key and the
+/// seed): `plain`, `residual`, `batch norm`, `residual + layer norm`; other keys as
+/// `activation relu`.
 pub fn architecture(values: &std::collections::BTreeMap<String, String>) -> String {
+    let scale = scale_key(values.keys()).map(|(k, _)| k);
     let mut parts = Vec::new();
     for (k, v) in values {
         let v = v.trim_matches('"');
+        if Some(k.as_str()) == scale {
+            continue;
+        }
         match (k.as_str(), v) {
-            ("model.depth" | SEED_KEY, _)
-            | ("model.residual", "false")
-            | ("model.norm", "none") => {}
+            (SEED_KEY, _) | ("model.residual", "false") | ("model.norm", "none") => {}
             ("model.residual", "true") => parts.push("residual".to_string()),
             ("model.norm", "rms") => parts.push("RMS norm".to_string()),
             ("model.norm", n) => parts.push(format!("{n} norm")),

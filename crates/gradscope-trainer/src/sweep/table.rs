@@ -8,7 +8,7 @@ use gradscope_record::{Summary, Verdict};
 use gradscope_report::RunData;
 
 use super::file::SEED_KEY;
-use super::manifest::{Manifest, SweepRun, run_dir};
+use super::manifest::{Manifest, SweepRun, run_dir, scale_key};
 use crate::error::{Error, Result};
 use crate::folder::{FolderLock, RunFolder};
 use crate::output::write_atomic;
@@ -339,8 +339,10 @@ fn lines(rows: &[Row<'_>], keys: &[String], num: fn(Option<f64>) -> String) -> V
 /// `residual + layer norm · depth 64 · seed 2`).
 fn run_label(manifest: &Manifest, values: &std::collections::BTreeMap<String, String>) -> String {
     let mut label = manifest.architecture(values);
-    if let Some(d) = values.get("model.depth") {
-        label.push_str(&format!(" · depth {}", d.trim_matches('"')));
+    if let Some((name, d)) =
+        scale_key(values.keys()).and_then(|(key, name)| Some((name, values.get(key)?)))
+    {
+        label.push_str(&format!(" · {name} {}", d.trim_matches('"')));
     }
     if let Some(s) = values.get(SEED_KEY) {
         label.push_str(&format!(" · seed {}", s.trim_matches('"')));
@@ -349,19 +351,20 @@ fn run_label(manifest: &Manifest, values: &std::collections::BTreeMap<String, St
 }
 
 /// The lesson at a glance, for the terminal when a sweep ends: one row per architecture (the
-/// axis values other than `model.depth` and `seed`), one column per depth, each cell the verdict
-/// and the test accuracy (or test loss). Where the sweep repeats configurations over seeds, a
-/// cell pools its repeats: the verdicts counted (`2/3 learning, 1/3 bias_only`) and the number
-/// as mean ± sample sd over them. `None` when the sweep has no `model.depth` axis.
+/// axis values other than the scale key and `seed`), one column per value of the scale key
+/// (`model.depth`, or else `data.length`: see [`scale_key`]), each cell the verdict and the test
+/// accuracy (or test loss). Where the sweep repeats configurations over seeds, a cell pools its
+/// repeats: the verdicts counted (`2/3 learning, 1/3 bias_only`) and the number as mean ± sample
+/// sd over them. `None` when the sweep varies neither depth nor length.
 pub fn pivot(out: &Path) -> Result<Option<String>> {
     let manifest = Manifest::read(out)?;
-    if !manifest.keys.iter().any(|k| k == "model.depth") {
+    let Some((scale, scale_name)) = scale_key(&manifest.keys) else {
         return Ok(None);
-    }
+    };
     let repeats = manifest.keys.iter().any(|k| k == SEED_KEY);
     let depth_of = |r: &SweepRun| {
         r.values
-            .get("model.depth")
+            .get(scale)
             .and_then(|d| d.parse::<usize>().ok())
             .unwrap_or(0)
     };
@@ -387,7 +390,7 @@ pub fn pivot(out: &Path) -> Result<Option<String>> {
         pivot_cell(&summaries, planned, repeats)
     };
     let mut rows: Vec<Vec<String>> = vec![
-        std::iter::once("architecture \\ depth".to_string())
+        std::iter::once(format!("architecture \\ {scale_name}"))
             .chain(depths.iter().map(|d| d.to_string()))
             .collect(),
     ];
