@@ -356,6 +356,41 @@ fn finals_table(out: &mut String, s: &Summary) {
 /// scroll of near-identical sections (still one self-contained file, no script).
 const COLLAPSE_ABOVE: usize = 3;
 
+/// A recurrent run's state matrices at the first and the last record, layer by layer:
+/// `1 → 3.35 and 1 → 2.15` (spectral norm, then spectral radius); `None` for other runs.
+fn recurrent_norms(run: &crate::load::RunData) -> Option<String> {
+    let real = run.real_records();
+    let (first, last) = (real.first()?, real.last()?);
+    let layers = first.layers.recurrent_spectral_norm.len();
+    let pick = |r: &gradscope_record::StepRecord, l: usize, radius: bool| {
+        let v = if radius {
+            &r.layers.recurrent_spectral_radius
+        } else {
+            &r.layers.recurrent_spectral_norm
+        };
+        v.get(l).copied().flatten()
+    };
+    let parts: Vec<String> = (0..layers)
+        .filter_map(|l| {
+            let change = |radius| {
+                format!(
+                    "{} → {}",
+                    num(pick(first, l, radius)),
+                    num(pick(last, l, radius))
+                )
+            };
+            pick(first, l, false)?;
+            let text = format!("{} and {}", change(false), change(true));
+            Some(if layers > 1 {
+                format!("layer {}: {text}", l + 1)
+            } else {
+                text
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 fn run_section(
     out: &mut String,
     run: &RunPlot<'_>,
@@ -432,6 +467,9 @@ fn run_section(
             through_time(e)
         )),
     );
+    if let Some(text) = recurrent_norms(run.data) {
+        fact(out, "‖W_hh‖₂ and ρ(W_hh), init → last", &escape(&text));
+    }
     fact(
         out,
         "max saturated fraction",

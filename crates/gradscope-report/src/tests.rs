@@ -227,7 +227,7 @@ fn tiny_and_empty_runs_still_render() {
 fn an_empty_report_renders() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_report(&dir.path().join("new/nested"), &[]).unwrap();
-    assert_eq!(files.plots.len(), 4);
+    assert!(files.plots.is_empty(), "{:?}", files.plots);
     let html = String::from_utf8(read(&files.html)).unwrap();
     assert!(html.contains("No runs."));
 }
@@ -515,6 +515,16 @@ fn the_depth_figure_comes_first_in_a_sweep_report() {
     let names = plot_names(&runs);
     assert_eq!(names[0], "depth");
     assert_eq!(names.iter().filter(|n| *n == "depth").count(), 1);
+    // One observed layer: a by-layer plot would be one point.
+    let mut one = tiny_run();
+    one.summary.depth = 1;
+    let single = plot_names(&[one]);
+    assert!(
+        !single
+            .iter()
+            .any(|n| n == "grad_vs_layer" || n == "weight_product"),
+        "{single:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let files = write_report(dir.path(), &runs).unwrap();
     let html = String::from_utf8(read(&files.html)).unwrap();
@@ -597,6 +607,15 @@ fn recurrent_layers_get_the_through_time_plot() {
     assert!(svg.contains("rnn · layer 2: step 9 (last)"), "legend");
     let html = String::from_utf8(read(&dir.path().join("report.html"))).unwrap();
     assert!(html.contains("id=\"plot-grad_vs_time\""));
+    // The state matrices' norms, first record to last, per layer.
+    assert!(
+        html.contains("layer 1: 1 → 1.5 and 0.9 → 1.25; layer 2: 1 → 1.5 and 0.9 → 1.25<"),
+        "{}",
+        html.split("init → last")
+            .nth(1)
+            .unwrap_or("no W_hh in the report")
+    );
+    assert!(!html_of(&[tiny_run()]).contains("W_hh"));
 }
 
 /// A recurrent run gets the time × training-step heatmap of its first layer: one row per time
@@ -727,4 +746,11 @@ fn the_scale_figure_follows_the_sequence_length_for_recurrent_sweeps() {
         crate::plots::depth::Scale::of_runs(depth_sweep_runs().iter()),
         Some(crate::plots::depth::Scale::Depth)
     );
+}
+
+/// The report.html of `runs`, as text.
+fn html_of(runs: &[RunData]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let files = write_report(dir.path(), runs).unwrap();
+    String::from_utf8(read(&files.html)).unwrap()
 }

@@ -128,8 +128,9 @@ fn loss_caption(run: &RunPlot<'_>) -> String {
 }
 
 /// The plots of a report over `runs`: the depth figure where some architecture was run at two
-/// depths or more (a sweep over depth), the two other multi-run plots, then per run its
-/// heatmap, loss and activations.
+/// depths (or sequence lengths) or more, the through-time plot where a run observed time steps,
+/// the two by-layer plots where some run has two layers or more, then per run its heatmaps,
+/// loss and activations.
 pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
     let mut out = Vec::new();
     if depth::applies(runs) {
@@ -160,33 +161,40 @@ pub(crate) fn plan(runs: &[RunPlot<'_>]) -> Vec<PlotSpec> {
             size: (if wide { 1500 } else { 1100 }, 520),
         });
     }
-    out.extend([
-        PlotSpec {
-            name: "grad_vs_layer".into(),
-            kind: PlotKind::GradVsLayer,
-            caption: String::from(
-                "The backward signal ‖∂L/∂hₗ‖ at each layer: solid at initialisation, \
+    // Against the layer, a network of one observed layer is a single point: those two plots
+    // need some run with two layers or more.
+    let layered = runs.iter().any(|r| r.data.summary.depth > 1);
+    out.extend(
+        [
+            PlotSpec {
+                name: "grad_vs_layer".into(),
+                kind: PlotKind::GradVsLayer,
+                caption: String::from(
+                    "The backward signal ‖∂L/∂hₗ‖ at each layer: solid at initialisation, \
                       dashed and lighter at the last record, dotted as the theory predicts. A \
                       line falling towards layer 1 means vanishing gradients, a rising one \
                       exploding gradients.",
-            ),
-            size: (1100, 560),
-        },
-        PlotSpec {
-            name: "weight_product".into(),
-            kind: PlotKind::WeightProduct,
-            caption: String::from(
-                "Solid: the running product of the layers' spectral norms at initialisation, \
+                ),
+                size: (1100, 560),
+            },
+            PlotSpec {
+                name: "weight_product".into(),
+                kind: PlotKind::WeightProduct,
+                caption: String::from(
+                    "Solid: the running product of the layers' spectral norms at initialisation, \
                  ∏ₖ≤ₗ ‖Wₖ‖₂, which alone bounds nothing about the gradient. Dashed, for plain \
                  stacks: times the activation's largest slope γ per layer (sigmoid 1/4; tanh, \
                  ReLU 1), the most the backward signal can grow from layer l down to layer 1; \
                  a falling dashed line means the gradient must vanish. Dotted: the gain \
                  measured by autodiff, below its bound. Residual and normalised blocks have no \
                  such bound.",
-            ),
-            size: (1100, 520),
-        },
-    ]);
+                ),
+                size: (1100, 520),
+            },
+        ]
+        .into_iter()
+        .filter(|_| layered),
+    );
     for (i, run) in runs.iter().enumerate() {
         let recurrent = !grad_vs_time::lines(run).is_empty();
         if recurrent {

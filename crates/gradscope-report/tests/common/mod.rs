@@ -363,6 +363,11 @@ pub fn recurrent_run() -> RunData {
                 (1..=steps).map(|s| r(rho.powi(steps - s))).collect()
             })
             .collect();
+        // Each layer's state matrix: ‖W_hh‖₂ 1 and ρ(W_hh) 0.9 until the last record, then 1.5
+        // and 1.25.
+        let (norm, radius) = if last { (1.5, 1.25) } else { (1.0, 0.9) };
+        rec.layers.recurrent_spectral_norm = vec![r(norm); depth];
+        rec.layers.recurrent_spectral_radius = vec![r(radius); depth];
         records.push(rec);
         records.push(record(RunKind::Baseline, step, depth, 1.0, |_| 1.0));
     }
