@@ -29,7 +29,7 @@ w = 0.9                    # chain: initial weight w
 b = 0.0                    # chain: initial bias b
 tied = true                # chain: one (w, b) shared by all layers
 # rnn (depth = stacked layers, width = hidden units, init = input weights; unset keys take these):
-# cell = "tanh"            # tanh | relu | lstm | gru
+# cell = "tanh"            # linear | tanh | relu | lstm | gru
 # recurrent_init = "orthogonal"  # orthogonal | identity | normal (each gate's matrix, times rho)
 # rho = 1.0                # scale of the recurrent matrices
 # forget_bias = 1.0        # lstm: initial forget-gate bias

@@ -82,7 +82,7 @@ pub struct RawModel {
     pub b: f64,
     /// Chain: one shared (w, b) (true) or one per layer.
     pub tied: bool,
-    /// Rnn: `tanh`, `relu`, `lstm` or `gru` (default `tanh`). The recurrent keys are optional,
+    /// Rnn: `linear`, `tanh`, `relu`, `lstm` or `gru` (default `tanh`). The recurrent keys are optional,
     /// so that the configs of other models are saved (and hashed) as before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
