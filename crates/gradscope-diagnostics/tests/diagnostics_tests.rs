@@ -607,7 +607,8 @@ fn rank_three_layers_are_observed_per_channel() {
 /// h_t = h_{t−1}·ρQ + x_t·U with Q orthogonal, read out from h_T. Back through time each step
 /// multiplies ∂L/∂h by (ρQ)ᵀ, which scales every row's norm by exactly ρ, so the recorded
 /// ‖∂L/∂h_{t−1}‖ / ‖∂L/∂h_t‖ is ρ at every step. In f32 each step's product rounds with a relative
-/// error of about √width·2⁻²⁴ ≈ 5e-7, far inside 1e-4.
+/// error of about √width·2⁻²⁴ ≈ 5e-7, far inside 1e-4. The network hands its W_hh to the
+/// recorder (`Network::recurrent_matrix`), whose spectral norm and radius are ρ.
 #[test]
 fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
     use burn::module::ModuleVisitor;
@@ -656,6 +657,9 @@ fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
             self.w_hh.visit(visitor);
             self.w_in.visit(visitor);
         }
+        fn recurrent_matrix(&self, _index: usize) -> Option<Tensor<2>> {
+            Some(self.w_hh.val())
+        }
     }
 
     let (width, steps, d, batch) = (32, 50, 2, 16);
@@ -703,8 +707,20 @@ fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
                 "ρ = {rho}, step {t}: factor {factor}"
             );
         }
+        // The network's own state matrix, through `Network::recurrent_matrix`: every singular
+        // value and every eigenvalue modulus of ρQ is ρ (Gelfand's estimate within
+        // ln(√32)/2¹⁶ = 2.6e-5).
+        let layer = &m.layers[0];
+        for (what, v) in [
+            ("norm", layer.recurrent_spectral_norm),
+            ("radius", layer.recurrent_spectral_radius),
+        ] {
+            let v = v.expect("a recurrent matrix is measured");
+            assert!((v / rho - 1.0).abs() < 1e-4, "ρ = {rho}: {what} {v}");
+        }
         // The record carries it, per layer and time step.
         let rec = m.to_record(gradscope_diagnostics::RunKind::Real, 0, 0.0, false);
+        assert_eq!(rec.layers.recurrent_spectral_radius.len(), 1);
         assert_eq!(rec.layers.act_grad_norm_time.len(), 1);
         assert_eq!(rec.layers.act_grad_norm_time[0].len(), steps);
     }
