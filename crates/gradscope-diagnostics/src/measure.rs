@@ -100,6 +100,19 @@ fn reals(v: impl Iterator<Item = Option<f64>>) -> Vec<Option<Real>> {
     v.map(|x| x.map(Real)).collect()
 }
 
+/// A per-layer series that only some networks have (recurrent layers): empty, and so left out of
+/// the record, when no layer has it.
+fn where_measured(
+    layers: &[LayerMeasure],
+    f: impl Fn(&LayerMeasure) -> Option<f64>,
+) -> Vec<Option<Real>> {
+    if layers.iter().any(|x| f(x).is_some()) {
+        reals(layers.iter().map(f))
+    } else {
+        Vec::new()
+    }
+}
+
 impl StepMeasure {
     /// The measurements as a record of the `metrics.jsonl` format (without evaluation or
     /// non-finite location, which the caller adds).
@@ -124,16 +137,8 @@ impl StepMeasure {
             } else {
                 Vec::new()
             },
-            recurrent_spectral_norm: if l.iter().any(|x| x.recurrent_spectral_norm.is_some()) {
-                reals(l.iter().map(|x| x.recurrent_spectral_norm))
-            } else {
-                Vec::new()
-            },
-            recurrent_spectral_radius: if l.iter().any(|x| x.recurrent_spectral_radius.is_some()) {
-                reals(l.iter().map(|x| x.recurrent_spectral_radius))
-            } else {
-                Vec::new()
-            },
+            recurrent_spectral_norm: where_measured(l, |x| x.recurrent_spectral_norm),
+            recurrent_spectral_radius: where_measured(l, |x| x.recurrent_spectral_radius),
         };
         StepRecord {
             schema_version: SCHEMA_VERSION,

@@ -360,27 +360,26 @@ const COLLAPSE_ABOVE: usize = 3;
 /// `1 → 3.35 and 1 → 2.15` (spectral norm, then spectral radius); `None` for other runs.
 fn recurrent_norms(run: &crate::load::RunData) -> Option<String> {
     let real = run.real_records();
-    let (first, last) = (real.first()?, real.last()?);
-    let layers = first.layers.recurrent_spectral_norm.len();
-    let pick = |r: &gradscope_record::StepRecord, l: usize, radius: bool| {
-        let v = if radius {
-            &r.layers.recurrent_spectral_radius
-        } else {
-            &r.layers.recurrent_spectral_norm
-        };
-        v.get(l).copied().flatten()
+    let (first, last) = (&real.first()?.layers, &real.last()?.layers);
+    let layers = first.recurrent_spectral_norm.len();
+    let change = |from: &[Option<Real>], to: &[Option<Real>], l: usize| {
+        let at = |v: &[Option<Real>]| v.get(l).copied().flatten();
+        at(from).map(|a| format!("{} → {}", num(Some(a)), num(at(to))))
     };
     let parts: Vec<String> = (0..layers)
         .filter_map(|l| {
-            let change = |radius| {
-                format!(
-                    "{} → {}",
-                    num(pick(first, l, radius)),
-                    num(pick(last, l, radius))
-                )
-            };
-            pick(first, l, false)?;
-            let text = format!("{} and {}", change(false), change(true));
+            let norm = change(
+                &first.recurrent_spectral_norm,
+                &last.recurrent_spectral_norm,
+                l,
+            )?;
+            let radius = change(
+                &first.recurrent_spectral_radius,
+                &last.recurrent_spectral_radius,
+                l,
+            )
+            .unwrap_or_else(|| "—".into());
+            let text = format!("{norm} and {radius}");
             Some(if layers > 1 {
                 format!("layer {}: {text}", l + 1)
             } else {
@@ -610,13 +609,9 @@ pub(crate) fn render(runs: &[RunPlot<'_>], specs: &[PlotSpec], svgs: &[String]) 
          whether each run learns more than its learning-rate-0 baseline.</p>\n<nav>",
     );
     if depth.is_some() {
-        let over_time = crate::plots::depth::Scale::of_runs(runs.iter().map(|r| r.data))
-            == Some(crate::plots::depth::Scale::TimeSteps);
-        out.push_str(if over_time {
-            "<a href=\"#depth\">sequence length</a>"
-        } else {
-            "<a href=\"#depth\">depth</a>"
-        });
+        let scale = crate::plots::depth::Scale::of_runs(runs.iter().map(|r| r.data))
+            .unwrap_or(crate::plots::depth::Scale::Depth);
+        let _ = write!(out, "<a href=\"#depth\">{}</a>", scale.section());
     }
     out.push_str("<a href=\"#overview\">overview</a><a href=\"#all-runs\">all runs</a>");
     for run in runs {

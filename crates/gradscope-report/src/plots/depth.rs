@@ -70,6 +70,14 @@ impl Scale {
         }
     }
 
+    /// The name of the report's section (and its link) for the figure.
+    pub(crate) fn section(self) -> &'static str {
+        match self {
+            Scale::Depth => "depth",
+            Scale::TimeSteps => "sequence length",
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Scale::Depth => "depth",

@@ -362,15 +362,15 @@ pub fn pivot(out: &Path) -> Result<Option<String>> {
         return Ok(None);
     };
     let repeats = manifest.keys.iter().any(|k| k == SEED_KEY);
-    let depth_of = |r: &SweepRun| {
+    let column_of = |r: &SweepRun| {
         r.values
             .get(scale)
             .and_then(|d| d.parse::<usize>().ok())
             .unwrap_or(0)
     };
-    let mut depths: Vec<usize> = manifest.runs.iter().map(depth_of).collect();
-    depths.sort_unstable();
-    depths.dedup();
+    let mut columns: Vec<usize> = manifest.runs.iter().map(column_of).collect();
+    columns.sort_unstable();
+    columns.dedup();
     let mut archs: Vec<String> = Vec::new();
     for r in &manifest.runs {
         let a = manifest.architecture(&r.values);
@@ -379,8 +379,9 @@ pub fn pivot(out: &Path) -> Result<Option<String>> {
         }
     }
     let done = manifest.done_runs(out);
-    let cell = |arch: &str, depth: usize| {
-        let here = |r: &SweepRun| depth_of(r) == depth && manifest.architecture(&r.values) == arch;
+    let cell = |arch: &str, column: usize| {
+        let here =
+            |r: &SweepRun| column_of(r) == column && manifest.architecture(&r.values) == arch;
         let planned = manifest.runs.iter().filter(|r| here(r)).count();
         let summaries: Vec<&Summary> = done
             .iter()
@@ -391,13 +392,13 @@ pub fn pivot(out: &Path) -> Result<Option<String>> {
     };
     let mut rows: Vec<Vec<String>> = vec![
         std::iter::once(format!("architecture \\ {scale_name}"))
-            .chain(depths.iter().map(|d| d.to_string()))
+            .chain(columns.iter().map(|d| d.to_string()))
             .collect(),
     ];
     for a in &archs {
         rows.push(
             std::iter::once(a.clone())
-                .chain(depths.iter().map(|&d| cell(a, d)))
+                .chain(columns.iter().map(|&d| cell(a, d)))
                 .collect(),
         );
     }
