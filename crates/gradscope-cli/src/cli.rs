@@ -99,6 +99,28 @@ pub struct BenchArgs {
     /// Parts of the `full` recording to leave out (comma-separated), to see what each costs.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub skip: Vec<PartArg>,
+    /// How `full` taps the activation gradients: the backward hook, or the zero-leaf reference
+    /// it replaced (to measure one against the other).
+    #[arg(long, value_enum, default_value_t = TapArg::Hook)]
+    pub tap: TapArg,
+}
+
+/// `--tap` of `gradscope bench` ([`gradscope_trainer::bench::TapMode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TapArg {
+    /// The backward hook (a burn backend extension), reduced as backward passes through.
+    Hook,
+    /// A zero leaf added to every layer's output, its gradient read after backward.
+    ZeroLeaf,
+}
+
+impl From<TapArg> for gradscope_trainer::bench::TapMode {
+    fn from(t: TapArg) -> Self {
+        match t {
+            TapArg::Hook => gradscope_trainer::bench::TapMode::Hook,
+            TapArg::ZeroLeaf => gradscope_trainer::bench::TapMode::ZeroLeaf,
+        }
+    }
 }
 
 /// `--mode` of `gradscope bench` ([`BenchMode`]).
@@ -718,6 +740,7 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
             .map(|c| Cell {
                 batch: a.batch,
                 skip: Skip::of(&skip),
+                tap: a.tap.into(),
                 ..c
             })
             .collect(),
@@ -734,6 +757,7 @@ fn cmd_bench(cli: &Cli, a: &BenchArgs) -> Result<i32> {
                     batch: a.batch,
                     mode,
                     skip: Skip::of(&skip),
+                    tap: a.tap.into(),
                 })
                 .collect()
         }

@@ -1,5 +1,6 @@
 //! Overhead of full recording over an unrecorded training step: depth 32, width 256, batch 128,
-//! ReLU, MSE, SGD, on the ndarray backend (the reference cell). Run with
+//! ReLU, MSE, SGD, on the ndarray backend (the reference cell), with the backward hook
+//! and with the zero-leaf reference tap. Run with
 //! `cargo bench -p gradscope-diagnostics --bench recording`.
 
 // criterion's macros generate undocumented items.
@@ -8,7 +9,7 @@
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Distribution, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
-use gradscope_diagnostics::{RecordOptions, Recorder};
+use gradscope_diagnostics::{RecordOptions, Recorder, TapMode};
 use gradscope_model::{
     Activation, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver, WeightInit, loss,
 };
@@ -50,24 +51,32 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let mut net = Some(spec.init_seeded(0, &device));
-    let mut optim = SgdConfig::new().init();
-    let mut recorder = Recorder::new(RecordOptions::default());
-    group.bench_function("full", |b| {
-        b.iter(|| {
-            let model = net.take().unwrap();
-            let mut tap = recorder.tap();
-            let out = model.forward_observed(x.clone(), &ForwardCtx::TRAIN, &mut tap);
-            let l = loss::mse(out, y.clone());
-            let grads = l.backward();
-            let pending = recorder.after_backward(&model, &tap, &l, &grads);
-            let gp = GradientsParams::from_grads(grads, &model);
-            let stepped = optim.step(1e-3, model, gp);
-            let m = pending.finish(Some(&stepped));
-            net = Some(stepped);
-            m.loss
-        })
-    });
+    for (name, tap_mode) in [
+        ("full", TapMode::Hook),
+        ("full_zero_leaf", TapMode::ZeroLeaf),
+    ] {
+        let mut net = Some(spec.init_seeded(0, &device));
+        let mut optim = SgdConfig::new().init();
+        let mut recorder = Recorder::new(RecordOptions {
+            tap: tap_mode,
+            ..RecordOptions::default()
+        });
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let model = net.take().unwrap();
+                let mut tap = recorder.tap();
+                let out = model.forward_observed(x.clone(), &ForwardCtx::TRAIN, &mut tap);
+                let l = loss::mse(out, y.clone());
+                let grads = l.backward();
+                let pending = recorder.after_backward(&model, &tap, &l, &grads);
+                let gp = GradientsParams::from_grads(grads, &model);
+                let stepped = optim.step(1e-3, model, gp);
+                let m = pending.finish(Some(&stepped));
+                net = Some(stepped);
+                m.loss
+            })
+        });
+    }
     group.finish();
 }
 

@@ -1,11 +1,13 @@
 //! Gradient-flow diagnostics through burn's autodiff.
 //!
 //! The big picture: a network built with `gradscope-model` hands every layer's output to an
-//! observer. Here the observer is a [`Tap`], which attaches a zero-valued leaf to each output so
-//! that autodiff reports ∂L/∂h for every layer, and reduces activation statistics on the device.
-//! After `backward()`, a [`Recorder`] reduces everything else per layer (parameter-gradient and
-//! weight norms, spectral norms by warm-started power iteration, update ratios after the
-//! optimiser step) and reads it all back in one transfer as a [`StepMeasure`].
+//! observer. Here the observer is a [`Tap`], which passes each output through a backward hook (a
+//! burn backend extension whose backward step reduces ∂L/∂h as it goes by: [`hook`]) or, as the
+//! reference and on backends without the hook, adds a zero-valued leaf whose gradient autodiff
+//! reports. After `backward()`, a [`Recorder`] reduces everything else per layer (parameter-gradient
+//! and weight norms, spectral norms by warm-started power iteration, activation statistics, update
+//! ratios after the optimiser step) — on the CPU backends in one pass over each tensor's own
+//! buffer, elsewhere as device operations read back in one transfer — into a [`StepMeasure`].
 //!
 //! From there:
 //! - [`StepMeasure::to_record`] turns a step into the versioned JSON Lines record of
@@ -30,6 +32,8 @@
 
 pub mod clip;
 pub mod diagnosis;
+pub mod hook;
+mod host;
 pub mod measure;
 pub mod nonfinite;
 pub mod probe;
@@ -53,8 +57,8 @@ pub use measure::{
 };
 pub use nonfinite::{NonFinite, NonFiniteKind, locate};
 pub use probe::probe;
-pub use reduce::Reducer;
+pub use reduce::{Reducer, Sum};
 pub use spectral::SpectralState;
 pub use step::ObservedStep;
-pub use tap::Tap;
+pub use tap::{Tap, TapMode};
 pub use theory::{BATCHNORM_RELU_FACTOR, RecurrenceTheory, TheoryCase};

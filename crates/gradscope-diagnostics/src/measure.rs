@@ -4,11 +4,16 @@
 //!
 //! 1. forward with a [`Tap`] as the observer, loss, `backward()`;
 //! 2. [`Recorder::after_backward`]: per-layer squared sums of activation gradients, parameter
-//!    gradients and weights, spectral-norm estimates, and the global gradient norm, all as device
-//!    tensors (nothing read back yet; the global norm is available for clipping);
+//!    gradients and weights, spectral-norm estimates, and the global gradient norm (the global
+//!    norm is then available for clipping);
 //! 3. the optimiser step;
 //! 4. [`PendingStep::finish`]: update-to-weight ratios against the new weights, then every
-//!    scalar stacked into one tensor and read back in one transfer.
+//!    scalar still on the device stacked into one tensor and read back in one transfer.
+//!
+//! On the CPU backends ([`Reducer::Host`]) every reduction is one pass over the tensor's own
+//! buffer, on the host, as soon as it is queued (the activation gradients even during
+//! `backward()`, by the hook), so that nothing is left to read back; on other backends each is a
+//! device operation and nothing is read back before step 4.
 
 use std::collections::HashMap;
 
@@ -20,9 +25,12 @@ use gradscope_record::{LayerSeries, Real, RunKind, SCHEMA_VERSION, StepRecord};
 
 use rayon::prelude::*;
 
-use crate::reduce::Reducer;
-use crate::spectral::{SpectralState, power_iteration, radius_sums, sigma, spectral_radius};
-use crate::tap::{LayerStats, Tap, count_nonfinite, layer_stats};
+use crate::host;
+use crate::reduce::{Reducer, Sum};
+use crate::spectral::{
+    PowerStep, PowerVector, SpectralState, power_iteration, radius_sums, sigma, spectral_radius,
+};
+use crate::tap::{Columns, LayerStats, Tap, TapMode, TappedGrad, count_nonfinite, layer_stats};
 
 /// What a recorded step measures beyond the loss, gradient norms and activation gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +41,8 @@ pub struct RecordOptions {
     pub weight_norms: bool,
     /// Update-to-weight ratios ‖ΔW‖/‖W‖ after the optimiser step.
     pub update_ratios: bool,
+    /// How the activation gradients are tapped (the hook, or the zero-leaf reference).
+    pub tap: TapMode,
 }
 
 impl Default for RecordOptions {
@@ -41,6 +51,7 @@ impl Default for RecordOptions {
             activation_stats: true,
             weight_norms: true,
             update_ratios: true,
+            tap: TapMode::default(),
         }
     }
 }
@@ -165,30 +176,75 @@ impl StepMeasure {
     }
 }
 
-/// Scalars waiting on the device, read back in one transfer.
+/// The step's scalars: those reduced on the host, and those waiting on the device, read back in
+/// one transfer.
 #[derive(Debug, Default)]
 struct ScalarBatch {
-    parts: Vec<Tensor<1>>,
     len: usize,
+    host: Vec<(usize, f64)>,
+    parts: Vec<(usize, Tensor<1>)>,
 }
 
 impl ScalarBatch {
-    fn push(&mut self, t: Tensor<1>) -> usize {
+    fn push(&mut self, s: Sum) -> usize {
+        match s {
+            Sum::Host(v) => {
+                let at = self.len;
+                self.host.push((at, v));
+                self.len += 1;
+                at
+            }
+            Sum::Device(t) => self.push_tensor(t),
+        }
+    }
+
+    fn push_tensor(&mut self, t: Tensor<1>) -> usize {
         let at = self.len;
         self.len += t.dims()[0];
-        self.parts.push(t);
+        self.parts.push((at, t));
         at
     }
 
-    fn read(self) -> Vec<f64> {
-        if self.parts.is_empty() {
-            return Vec::new();
+    fn push_columns(&mut self, c: Columns) -> usize {
+        match c {
+            Columns::Host(v) => {
+                let at = self.len;
+                self.len += v.len();
+                self.host
+                    .extend(v.into_iter().enumerate().map(|(k, x)| (at + k, x)));
+                at
+            }
+            Columns::Device(t) => self.push_tensor(t),
         }
-        let all = Tensor::cat(self.parts, 0);
-        all.into_data()
+    }
+
+    fn read(self) -> Vec<f64> {
+        let mut out = vec![f64::NAN; self.len];
+        for (i, v) in self.host {
+            out[i] = v;
+        }
+        if self.parts.is_empty() {
+            return out;
+        }
+        let spans: Vec<(usize, usize)> = self
+            .parts
+            .iter()
+            .map(|(at, t)| (*at, t.dims()[0]))
+            .collect();
+        let all = Tensor::cat(self.parts.into_iter().map(|(_, t)| t).collect(), 0);
+        let values = all
+            .into_data()
             .convert::<f64>()
             .try_to_vec::<f64>()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let mut k = 0;
+        for (at, n) in spans {
+            if let Some(v) = values.get(k..k + n) {
+                out[at..at + n].copy_from_slice(v);
+            }
+            k += n;
+        }
+        out
     }
 }
 
@@ -214,7 +270,7 @@ struct PendingLayer {
     weight_ids: Vec<ParamId>,
     old_weights: Vec<Tensor<2>>,
     /// Σ‖W‖² before the step, when the weight norms already computed it.
-    old_sq: Option<Tensor<1>>,
+    old_sq: Option<Sum>,
     update: Option<(usize, usize)>,
     /// ‖∂L/∂h_t‖² of each time step.
     time_grad_sq: Vec<Option<usize>>,
@@ -229,12 +285,48 @@ struct PendingLayer {
 pub struct PendingStep {
     batch: ScalarBatch,
     loss: usize,
-    grad_norm_sq: Tensor<1>,
+    grad_norm_sq: Sum,
     grad_norm_sq_at: usize,
+    /// The device of the parameters' gradients (outside autodiff).
+    device: burn::tensor::Device,
+    /// The gradients in the order the clipping norm adds them (per layer its matrices, then its
+    /// other parameters; then the parameters outside the layers), when the recorder reduced on
+    /// the host (otherwise `grad_norm_sq` already is that sum).
+    clip_order: Option<ClipOrder>,
     layers: Vec<PendingLayer>,
     other_grad_sq: Option<usize>,
     update_ratios: bool,
     reducer: Reducer,
+}
+
+/// The gradients of a step grouped as the clipping norm adds them.
+#[derive(Debug, Default)]
+struct ClipOrder {
+    /// Per layer: (weight-matrix gradients, other gradients).
+    layers: Vec<(Vec<Tensor<1>>, Vec<Tensor<1>>)>,
+    /// Gradients of parameters outside the layers.
+    other: Vec<Tensor<1>>,
+}
+
+impl ClipOrder {
+    /// Σ‖g‖² on the device, the sums added in the order they always were.
+    fn total(&self, r: Reducer, device: &burn::tensor::Device) -> Tensor<1> {
+        let sum = |v: &[Tensor<1>]| {
+            v.iter()
+                .map(|g| r.sum_sq(g.clone()))
+                .reduce(|a, b| a.add(b))
+        };
+        let mut parts = Vec::new();
+        for (w, b) in &self.layers {
+            parts.extend(sum(w));
+            parts.extend(sum(b));
+        }
+        parts.extend(sum(&self.other));
+        parts
+            .into_iter()
+            .reduce(|a, b| a.add(b))
+            .unwrap_or_else(|| Tensor::zeros([1], device))
+    }
 }
 
 /// Collects the ids of a layer's parameters, and nothing else: which of the already collected
@@ -273,8 +365,8 @@ pub struct Recorder {
     zeros: Vec<Tensor<2>>,
 }
 
-fn add_all(parts: Vec<Tensor<1>>) -> Option<Tensor<1>> {
-    parts.into_iter().reduce(|a, b| a.add(b))
+fn add_all(parts: Vec<Sum>) -> Option<Sum> {
+    parts.into_iter().reduce(|a, b| a + b)
 }
 
 impl Recorder {
@@ -290,7 +382,11 @@ impl Recorder {
     /// A [`Tap`] for the next forward pass, with activation statistics if the options ask for
     /// them, reusing the zero tensors of earlier steps.
     pub fn tap(&self) -> Tap {
-        Tap::with_zeros(self.options.activation_stats, self.zeros.clone())
+        Tap::with_zeros(
+            self.options.activation_stats,
+            self.options.tap,
+            self.zeros.clone(),
+        )
     }
 
     /// The options.
@@ -318,7 +414,11 @@ impl Recorder {
             self.zeros = tap.zeros.clone();
         }
         let mut batch = ScalarBatch::default();
-        let loss_at = batch.push(loss.clone().inner().reshape([1]));
+        let loss_inner = loss.clone().inner().reshape([1]);
+        let loss_at = match host::with_f32(&loss_inner, |x| x.first().map(|&v| v as f64)) {
+            Some(Some(v)) if reducer == Reducer::Host => batch.push(Sum::Host(v)),
+            _ => batch.push_tensor(loss_inner),
+        };
 
         // Every parameter once, with its gradient; then assign them to layers by id.
         let all = collect_params(net, Some(grads));
@@ -358,8 +458,8 @@ impl Recorder {
                 }
             }
             jobs.push(LayerJob {
-                act_grad: tap.activation_grad(l, grads),
-                step_grads: tap.step_grads(l, grads),
+                act_grad: tap.tapped_grad(l, grads),
+                step_grads: tap.tapped_step_grads(l, grads),
                 params,
                 weights,
                 spectral,
@@ -370,6 +470,27 @@ impl Recorder {
                     .map(|h| (h.clone(), tap.activations.get(l - 1).copied().flatten())),
             });
         }
+
+        let clip_order = (reducer == Reducer::Host).then(|| {
+            let grad = |i: &usize| all[*i].grad.clone();
+            ClipOrder {
+                layers: jobs
+                    .iter()
+                    .map(|j| {
+                        let (w, b): (Vec<usize>, Vec<usize>) =
+                            j.params.iter().partition(|&&i| all[i].rank == 2);
+                        (
+                            w.iter().filter_map(grad).collect(),
+                            b.iter().filter_map(grad).collect(),
+                        )
+                    })
+                    .collect(),
+                other: (0..all.len())
+                    .filter(|&i| !claimed[i])
+                    .filter_map(|i| grad(&i))
+                    .collect(),
+            }
+        });
 
         // The reductions themselves, in parallel across layers.
         let weight_norms = self.options.weight_norms;
@@ -413,7 +534,8 @@ impl Recorder {
                 let u = batch.push(step.u_sq);
                 let z = batch.push(step.z_sq);
                 pending.recurrent_spectral = Some((u, z));
-                pending.recurrent_radius = radius.into_iter().map(|t| batch.push(t)).collect();
+                pending.recurrent_radius =
+                    radius.into_iter().map(|t| batch.push_tensor(t)).collect();
             }
             if self.options.update_ratios {
                 for &i in &sums.weights {
@@ -427,30 +549,31 @@ impl Recorder {
                 pending.sums = Some((batch.push(stats.sum), batch.push(stats.centred_sq)));
                 pending.numel = stats.numel;
                 pending.saturated = stats.saturated.map(|t| batch.push(t));
-                pending.alive = stats.relu_column_sums.map(|t| batch.push(t));
+                pending.alive = stats.relu_column_sums.map(|c| batch.push_columns(c));
                 pending.units = stats.units;
                 pending.output = Some(output);
             }
             layers.push(pending);
         }
 
-        let unclaimed: Vec<Tensor<1>> = all
+        let unclaimed: Vec<Sum> = all
             .iter()
             .zip(&claimed)
             .filter(|(_, c)| !**c)
-            .filter_map(|(p, _)| p.grad.clone().map(|g| reducer.sum_sq(g)))
+            .filter_map(|(p, _)| p.grad.clone().map(|g| reducer.reduce_sq(g)))
             .collect();
         let other = add_all(unclaimed);
         let other_grad_sq = other.clone().map(|t| batch.push(t));
         grad_parts.extend(other);
-        let total =
-            add_all(grad_parts).unwrap_or_else(|| Tensor::zeros([1], &loss.device().inner()));
+        let total = add_all(grad_parts).unwrap_or(Sum::Host(0.0));
         let grad_norm_sq_at = batch.push(total.clone());
         PendingStep {
             batch,
             loss: loss_at,
             grad_norm_sq: total,
             grad_norm_sq_at,
+            device: loss.device().inner(),
+            clip_order,
             layers,
             other_grad_sq,
             update_ratios: self.options.update_ratios,
@@ -462,30 +585,30 @@ impl Recorder {
 /// One layer's share of a recorded step: indices into the step's collected parameters, and the
 /// tensors to reduce.
 struct LayerJob {
-    act_grad: Option<Tensor<2>>,
+    act_grad: Option<TappedGrad>,
     /// ∂L/∂h_t of each time step (recurrent layers).
-    step_grads: Vec<Option<Tensor<2>>>,
+    step_grads: Vec<Option<TappedGrad>>,
     params: Vec<usize>,
     weights: Vec<usize>,
     /// (parameter, power-iteration slot, previous singular vector)
-    spectral: Vec<(usize, usize, Option<Tensor<2>>)>,
+    spectral: Vec<(usize, usize, Option<PowerVector>)>,
     /// (recurrent state matrix, its power-iteration slot, previous singular vector)
-    recurrent: Option<(Tensor<2>, usize, Option<Tensor<2>>)>,
+    recurrent: Option<(Tensor<2>, usize, Option<PowerVector>)>,
     output: Option<(Tensor<2>, Option<gradscope_model::Activation>)>,
 }
 
 /// The queued reductions of one layer.
 struct LayerSums {
-    act_grad_sq: Option<Tensor<1>>,
-    time_grad_sq: Vec<Option<Tensor<1>>>,
-    weight_grad_sq: Option<Tensor<1>>,
-    bias_grad_sq: Option<Tensor<1>>,
-    weight_sq: Option<Tensor<1>>,
+    act_grad_sq: Option<Sum>,
+    time_grad_sq: Vec<Option<Sum>>,
+    weight_grad_sq: Option<Sum>,
+    bias_grad_sq: Option<Sum>,
+    weight_sq: Option<Sum>,
     weights: Vec<usize>,
     /// (power-iteration slot, its last iteration)
-    spectral: Vec<(usize, crate::spectral::PowerStep)>,
+    spectral: Vec<(usize, PowerStep)>,
     /// The recurrent state matrix's (slot, last power iteration, spectral-radius sums).
-    recurrent: Option<(usize, crate::spectral::PowerStep, Vec<Tensor<1>>)>,
+    recurrent: Option<(usize, PowerStep, Vec<Tensor<1>>)>,
     stats: Option<(LayerStats, Tensor<2>)>,
 }
 
@@ -501,7 +624,7 @@ impl LayerJob {
         let mut bias_grads = Vec::new();
         for &i in &self.params {
             if let Some(g) = &all[i].grad {
-                let sq = r.sum_sq(g.clone());
+                let sq = r.reduce_sq(g.clone());
                 if all[i].rank == 2 {
                     weight_grads.push(sq);
                 } else {
@@ -513,7 +636,7 @@ impl LayerJob {
             add_all(
                 self.weights
                     .iter()
-                    .map(|&i| r.sum_sq(all[i].value.clone()))
+                    .map(|&i| r.reduce_sq(all[i].value.clone()))
                     .collect(),
             )
         } else {
@@ -531,11 +654,11 @@ impl LayerJob {
             (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
         });
         LayerSums {
-            act_grad_sq: self.act_grad.map(|g| r.sum_sq(g)),
+            act_grad_sq: self.act_grad.map(|g| g.sum_sq(r)),
             time_grad_sq: self
                 .step_grads
                 .into_iter()
-                .map(|g| g.map(|g| r.sum_sq(g)))
+                .map(|g| g.map(|g| g.sum_sq(r)))
                 .collect(),
             weight_grad_sq: add_all(weight_grads),
             bias_grad_sq: add_all(bias_grads),
@@ -552,21 +675,31 @@ impl LayerJob {
 
 /// The global squared gradient norm of every parameter of `net`, on the device (for clipping on
 /// steps that are not recorded).
+///
+/// Computed through device operations ([`Reducer::on_device`]) whatever the backend, as the
+/// clipping norm of recorded steps is ([`PendingStep::grad_norm_sq`]): the norm that scales
+/// the update is a training input, so it stays what it was before the recorder reduced on the
+/// host, and the bundled sweeps' results with it.
 pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
     let params = collect_params(net, Some(grads));
-    let reducer = Reducer::for_device(&params.first()?.value.device());
-    add_all(
-        params
-            .into_iter()
-            .filter_map(|p| p.grad.map(|g| reducer.sum_sq(g)))
-            .collect(),
-    )
+    let reducer = Reducer::on_device(&params.first()?.value.device());
+    params
+        .into_iter()
+        .filter_map(|p| p.grad.map(|g| reducer.sum_sq(g)))
+        .reduce(|a, b| a.add(b))
 }
 
 impl PendingStep {
     /// The global squared gradient norm, still on the device (for global-norm clipping).
+    ///
+    /// It is the clipping norm, a training input: where the recorder reduced on the host, it is
+    /// computed again through device operations, in the order it always was, so that training
+    /// does not depend on how the recorder reduces (see [`global_grad_norm_sq`]).
     pub fn grad_norm_sq(&self) -> Tensor<1> {
-        self.grad_norm_sq.clone()
+        match &self.clip_order {
+            Some(order) => order.total(Reducer::on_device(&self.device), &self.device),
+            None => self.grad_norm_sq.clone().into_tensor(&self.device),
+        }
     }
 
     /// Completes the step: update ratios against `net_after` (the network after the optimiser
@@ -597,19 +730,30 @@ impl PendingStep {
             // parallel.
             let reducer = self.reducer;
             let layers = &self.layers;
-            let sums: Vec<(usize, Option<Tensor<1>>, Option<Tensor<1>>)> = pairs
+            let sums: Vec<(usize, Option<Sum>, Option<Sum>)> = pairs
                 .into_par_iter()
                 .map(|(l, pairs)| {
                     let need_old = layers[l].old_sq.is_none();
                     let mut delta = Vec::new();
                     let mut old = Vec::new();
                     for (w_new, w_old) in pairs {
+                        // On the host: both in one pass over the two buffers, no difference
+                        // materialised.
+                        if reducer == Reducer::Host
+                            && let Some(Some((d, o))) = host::with_f32(&w_old, |a| {
+                                host::with_f32(&w_new, |b| host::diff_sq_and_sq(a, b))
+                            })
+                        {
+                            delta.push(Sum::Host(d));
+                            old.push(Sum::Host(o));
+                            continue;
+                        }
                         if need_old {
-                            old.push(reducer.sum_sq(w_old.clone()));
+                            old.push(reducer.reduce_sq(w_old.clone()));
                         }
                         // A non-finite new weight shows up as a non-finite delta. `w_old` first:
                         // it is the operand the backend can overwrite in place.
-                        delta.push(reducer.sum_sq(w_old.sub(w_new)));
+                        delta.push(reducer.reduce_sq(w_old.sub(w_new)));
                     }
                     (l, add_all(delta), add_all(old))
                 })

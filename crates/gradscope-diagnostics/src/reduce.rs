@@ -13,10 +13,13 @@
 //! - on `ndarray`, the same products are 20–50× *slower* than the element-wise forms:
 //!   `matrixmultiply` packs a 1×n·n×1 product into full panels.
 //!
-//! So the formulation is chosen per backend, from the tensor's device: [`Reducer::Matmul`] on
-//! `flex`, [`Reducer::Elementwise`] elsewhere (GPU backends fuse the element-wise chains). Both
-//! compute the same quantities; only the rounding of the f32 accumulation differs, which the
-//! tests bound.
+//! Faster than either, on both CPU backends, is no device operation at all: [`Reducer::Host`]
+//! reads the tensor's buffer in place and reduces it in one pass (`host.rs`), which is what the
+//! recorder uses there. The device formulations remain for the GPU backends ([`Reducer::Elementwise`]:
+//! they fuse the element-wise chains), for what the host cannot read, and for the clipping norm,
+//! a training input that stays computed as it always was ([`Reducer::on_device`]: `Matmul` on
+//! `flex`, `Elementwise` elsewhere). All compute the same quantities; only the rounding differs,
+//! which the tests bound.
 
 use burn::tensor::{Device, Tensor};
 use gradscope_model::BackendKind;
@@ -28,20 +31,88 @@ pub enum Reducer {
     Matmul,
     /// Through element-wise operations and reductions along a dimension.
     Elementwise,
+    /// On the host, in place, one pass per quantity in f64 (the CPU backends: `crate::host`);
+    /// whatever the host cannot read falls back to the device formulation.
+    Host,
+}
+
+/// A reduced scalar: already on the host, or still a `[1]` tensor on the device.
+// A burn tensor handle is a few hundred bytes; a step holds a handful of these per layer, moved
+// rather than copied, so boxing the device variant would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Sum {
+    /// Reduced on the host.
+    Host(f64),
+    /// Queued on the device.
+    Device(Tensor<1>),
+}
+
+impl std::ops::Add for Sum {
+    type Output = Sum;
+
+    /// `self + other` (on the host when both are).
+    fn add(self, other: Sum) -> Sum {
+        match (self, other) {
+            (Sum::Host(a), Sum::Host(b)) => Sum::Host(a + b),
+            (Sum::Device(a), Sum::Device(b)) => Sum::Device(a.add(b)),
+            (Sum::Host(a), Sum::Device(b)) | (Sum::Device(b), Sum::Host(a)) => {
+                Sum::Device(b.add_scalar(a))
+            }
+        }
+    }
+}
+
+impl Sum {
+    /// As a `[1]` tensor on `device` (for clipping, which scales on the device).
+    pub fn into_tensor(self, device: &Device) -> Tensor<1> {
+        match self {
+            Sum::Host(v) => Tensor::from_floats([v as f32], device),
+            Sum::Device(t) => t,
+        }
+    }
 }
 
 impl Reducer {
-    /// The faster formulation for tensors on `device`.
+    /// The faster formulation for tensors on `device`: on the host for the CPU backends.
     pub fn for_device(device: &Device) -> Self {
+        match BackendKind::of(device) {
+            Some(BackendKind::Flex | BackendKind::Ndarray) => Reducer::Host,
+            _ => Reducer::Elementwise,
+        }
+    }
+
+    /// The faster formulation through device operations (what [`Reducer::Host`] falls back to,
+    /// and what the matrix products of the spectral radius use).
+    pub fn on_device(device: &Device) -> Self {
         match BackendKind::of(device) {
             Some(BackendKind::Flex) => Reducer::Matmul,
             _ => Reducer::Elementwise,
         }
     }
 
+    /// This formulation, or the device one if it is [`Reducer::Host`].
+    fn device_form(self, device: &Device) -> Self {
+        match self {
+            Reducer::Host => Reducer::on_device(device),
+            r => r,
+        }
+    }
+
+    /// Σx² over every entry: on the host where the reducer and the tensor allow, else queued.
+    pub fn reduce_sq<const D: usize>(self, t: Tensor<D>) -> Sum {
+        if self == Reducer::Host
+            && let Some(v) = crate::host::with_f32(&t, crate::host::sum_sq)
+        {
+            return Sum::Host(v);
+        }
+        Sum::Device(self.sum_sq(t))
+    }
+
     /// Σx² over every entry, as a `[1]` tensor.
     pub fn sum_sq<const D: usize>(self, t: Tensor<D>) -> Tensor<1> {
-        match self {
+        match self.device_form(&t.device()) {
+            Reducer::Host => unreachable!("device_form never answers Host"),
             Reducer::Matmul => {
                 let n = t.shape().num_elements();
                 let row = t.reshape([1, n]);
@@ -59,7 +130,8 @@ impl Reducer {
     /// [`Reducer::column_sums`] with a `[1, rows]` row of ones made once for many calls (used
     /// when its shape fits).
     pub fn column_sums_with(self, h: Tensor<2>, ones: Option<&Tensor<2>>) -> Tensor<2> {
-        match self {
+        match self.device_form(&h.device()) {
+            Reducer::Host => unreachable!("device_form never answers Host"),
             Reducer::Matmul => {
                 let [rows, _] = h.dims();
                 match ones {
@@ -73,7 +145,8 @@ impl Reducer {
 
     /// `W·v` for `W: [rows, cols]`, `v: [cols, 1]`: `[rows, 1]`.
     pub fn matvec(self, w: Tensor<2>, v: Tensor<2>) -> Tensor<2> {
-        match self {
+        match self.device_form(&w.device()) {
+            Reducer::Host => unreachable!("device_form never answers Host"),
             Reducer::Matmul => w.matmul(v),
             Reducer::Elementwise => w.mul(v.transpose()).sum_dim(1),
         }
@@ -81,7 +154,8 @@ impl Reducer {
 
     /// `uᵀ·W` for `u: [rows, 1]`, `W: [rows, cols]`: `[1, cols]`.
     pub fn vecmat(self, u: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
-        match self {
+        match self.device_form(&w.device()) {
+            Reducer::Host => unreachable!("device_form never answers Host"),
             Reducer::Matmul => u.transpose().matmul(w),
             Reducer::Elementwise => w.mul(u).sum_dim(0),
         }
@@ -116,8 +190,20 @@ mod tests {
             let col0: f64 = (0..256).map(|r| host[r * 256]).sum();
             let wv0: f64 = (0..256).map(|c| host[c] * vh[c]).sum();
             let vw0: f64 = (0..256).map(|r| vh[r] * host[r * 256]).sum();
-            for r in [Reducer::Matmul, Reducer::Elementwise] {
+            for r in [Reducer::Matmul, Reducer::Elementwise, Reducer::Host] {
                 close(r.sum_sq(w.clone()), sq, 1e-4);
+                match r.reduce_sq(w.clone()) {
+                    Sum::Host(v) => {
+                        assert_eq!(r, Reducer::Host);
+                        // Blocked summation: each f32 lane adds 16 terms of a block of 256
+                        // before the f64 total, so ≤ 16·ε₃₂ ≈ 1e-6 relative.
+                        assert!((v - sq).abs() <= 2e-6 * sq, "{v} vs {sq}");
+                    }
+                    Sum::Device(t) => {
+                        assert_ne!(r, Reducer::Host);
+                        close(t, sq, 1e-4);
+                    }
+                }
                 let cols = r.column_sums(w.clone());
                 assert_eq!(cols.dims(), [1, 256]);
                 close(cols.slice([0..1, 0..1]).reshape([1]), col0, 1e-4);

@@ -7,7 +7,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::reduce::Reducer;
+use crate::reduce::{Reducer, Sum};
 
 /// Iterations used the first time a matrix is seen (cold start).
 pub const COLD_ITERATIONS: usize = 30;
@@ -19,7 +19,16 @@ pub const WARM_ITERATIONS: usize = 1;
 /// Power-iteration state for a fixed list of matrices (one right singular vector each).
 #[derive(Debug, Default, Clone)]
 pub struct SpectralState {
-    vectors: Vec<Option<Tensor<2>>>,
+    vectors: Vec<Option<PowerVector>>,
+}
+
+/// A power iteration's current unit vector: on the host (CPU backends, [`Reducer::Host`]) or a
+/// `[cols, 1]` device tensor.
+#[allow(clippy::large_enum_variant)] // see `Sum`
+#[derive(Debug, Clone)]
+pub(crate) enum PowerVector {
+    Host(Vec<f64>),
+    Device(Tensor<2>),
 }
 
 impl SpectralState {
@@ -29,25 +38,32 @@ impl SpectralState {
     }
 
     /// Estimates ‖W‖₂ for matrix slot `slot` (its position in a fixed enumeration of the
-    /// model's weights), returning a `[1]` tensor on W's device without reading it back.
+    /// model's weights), returning a `[1]` tensor on W's device.
     ///
     /// The start vector of a cold slot is deterministic (all ones plus nothing random), so that
     /// recording never consumes the backend's random stream and runs stay reproducible.
     pub fn estimate(&mut self, slot: usize, w: &Tensor<2>) -> Tensor<1> {
         let previous = self.take(slot);
-        let step = power_iteration(w, previous, Reducer::for_device(&w.device()));
+        let device = w.device();
+        let step = power_iteration(w, previous, Reducer::for_device(&device));
         self.put(slot, step.v);
-        step.z_sq.sqrt().div(step.u_sq.sqrt().add_scalar(1e-30))
+        match (step.u_sq, step.z_sq) {
+            (Sum::Host(u), Sum::Host(z)) => Tensor::from_floats([sigma(u, z) as f32], &device),
+            (u, z) => {
+                let (u, z) = (u.into_tensor(&device), z.into_tensor(&device));
+                z.sqrt().div(u.sqrt().add_scalar(1e-30))
+            }
+        }
     }
 
     /// Removes and returns the vector of `slot` (to iterate on it elsewhere, such as on another
     /// thread); [`SpectralState::put`] stores the next one.
-    pub(crate) fn take(&mut self, slot: usize) -> Option<Tensor<2>> {
+    pub(crate) fn take(&mut self, slot: usize) -> Option<PowerVector> {
         self.vectors.get_mut(slot).and_then(Option::take)
     }
 
     /// Stores the vector of `slot`.
-    pub(crate) fn put(&mut self, slot: usize, v: Tensor<2>) {
+    pub(crate) fn put(&mut self, slot: usize, v: PowerVector) {
         if self.vectors.len() <= slot {
             self.vectors.resize(slot + 1, None);
         }
@@ -57,11 +73,11 @@ impl SpectralState {
 
 /// The last iteration of a power iteration, for v the current unit vector: ‖u‖² with u = W·v,
 /// ‖z‖² with z = Wᵀ·u, and the next vector z/‖z‖. The estimate is σ = ‖z‖/‖u‖ (= ‖Wᵀû‖), which
-/// the recorder finishes on the host ([`sigma`]) to spare the device a few tiny operations.
+/// the recorder finishes on the host ([`sigma`]).
 pub(crate) struct PowerStep {
-    pub u_sq: Tensor<1>,
-    pub z_sq: Tensor<1>,
-    pub v: Tensor<2>,
+    pub u_sq: Sum,
+    pub z_sq: Sum,
+    pub v: PowerVector,
 }
 
 /// σ from the read-back squared norms of a [`PowerStep`] (0 for a zero matrix; non-finite when
@@ -75,16 +91,42 @@ pub(crate) fn sigma(u_sq: f64, z_sq: f64) -> f64 {
 }
 
 /// Power iteration on `w` from `previous` (warm: [`WARM_ITERATIONS`]) or from a fixed start
-/// vector (cold: [`COLD_ITERATIONS`]).
+/// vector (cold: [`COLD_ITERATIONS`]): on the host for a [`Reducer::Host`] (two passes over W
+/// per iteration, in f64), else through device operations.
 pub(crate) fn power_iteration(
     w: &Tensor<2>,
-    previous: Option<Tensor<2>>,
+    previous: Option<PowerVector>,
     reducer: Reducer,
 ) -> PowerStep {
     let [_, cols] = w.dims();
+    if reducer == Reducer::Host {
+        let start = match previous.clone() {
+            Some(PowerVector::Host(v)) if v.len() == cols => Some(v),
+            _ => None,
+        };
+        let host = crate::host::with_f32(w, |m| {
+            let (mut v, iterations) = match start {
+                Some(v) => (v, WARM_ITERATIONS),
+                None => (crate::host::start_vector(cols), COLD_ITERATIONS),
+            };
+            let (mut u_sq, mut z_sq) = (0.0, 0.0);
+            for _ in 0..iterations {
+                let (u, z, next) = crate::host::power_step(m, cols, &v);
+                (u_sq, z_sq, v) = (u, z, next);
+            }
+            PowerStep {
+                u_sq: Sum::Host(u_sq),
+                z_sq: Sum::Host(z_sq),
+                v: PowerVector::Host(v),
+            }
+        });
+        if let Some(step) = host {
+            return step;
+        }
+    }
     let device = w.device();
     let (mut v, iterations) = match previous {
-        Some(v) if v.dims() == [cols, 1] => (v, WARM_ITERATIONS),
+        Some(PowerVector::Device(v)) if v.dims() == [cols, 1] => (v, WARM_ITERATIONS),
         _ => (start_vector(cols, &device), COLD_ITERATIONS),
     };
     let mut u_sq = Tensor::<1>::zeros([1], &device);
@@ -99,7 +141,11 @@ pub(crate) fn power_iteration(
             .div(z_sq.clone().sqrt().add_scalar(1e-30).reshape([1, 1]))
             .reshape([cols as i64, 1]);
     }
-    PowerStep { u_sq, z_sq, v }
+    PowerStep {
+        u_sq: Sum::Device(u_sq),
+        z_sq: Sum::Device(z_sq),
+        v: PowerVector::Device(v),
+    }
 }
 
 /// Squarings in the spectral-radius estimate ([`radius_sums`]).

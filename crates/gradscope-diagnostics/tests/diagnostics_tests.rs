@@ -5,8 +5,8 @@
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Device, Distribution, Tensor};
 use gradscope_diagnostics::{
-    BATCHNORM_RELU_FACTOR, NonFiniteKind, RecordOptions, StepMeasure, Tap, TheoryCase, locate,
-    probe,
+    BATCHNORM_RELU_FACTOR, NonFiniteKind, RecordOptions, StepMeasure, Tap, TapMode, TheoryCase,
+    locate, probe,
 };
 use gradscope_model::{
     Activation, ChainConfig, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network, NoObserver,
@@ -259,20 +259,126 @@ fn taps_leave_parameter_gradients_bit_identical() {
         .backward();
     let mut tap = Tap::new(true);
     let tapped = net
-        .forward_observed(x, &ForwardCtx::PROBE, &mut tap)
+        .forward_observed(x.clone(), &ForwardCtx::PROBE, &mut tap)
+        .square()
+        .mean()
+        .backward();
+    let mut hooks = Tap::with_mode(true, TapMode::Hook);
+    let hooked = net
+        .forward_observed(x, &ForwardCtx::PROBE, &mut hooks)
         .square()
         .mean()
         .backward();
     let a = collect_params(&net, Some(&plain));
-    let b = collect_params(&net, Some(&tapped));
-    for (p, q) in a.iter().zip(&b) {
-        let gp: Vec<f32> = p.grad.clone().unwrap().into_data().try_to_vec().unwrap();
-        let gq: Vec<f32> = q.grad.clone().unwrap().into_data().try_to_vec().unwrap();
-        assert!(
-            gp.iter().zip(&gq).all(|(x, y)| x.to_bits() == y.to_bits()),
-            "{}",
-            p.path
+    for (other, name) in [(&tapped, "zero leaf"), (&hooked, "hook")] {
+        let b = collect_params(&net, Some(other));
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            let gp: Vec<f32> = p.grad.clone().unwrap().into_data().try_to_vec().unwrap();
+            let gq: Vec<f32> = q.grad.clone().unwrap().into_data().try_to_vec().unwrap();
+            assert!(
+                gp.iter().zip(&gq).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name}: {}",
+                p.path
+            );
+        }
+    }
+}
+
+/// The backward hook (a burn backend extension) and the zero-leaf tap it replaced record the
+/// same step, every quantity equal to the last bit, on both CPU backends, for an MLP with
+/// residual connections (a layer's gradient summed from two consumers), layer norm and biases,
+/// and for an LSTM whose hidden state is tapped at every time step; with an SGD step between the
+/// reductions and the read-back, as training runs it. And the hook really runs: a hooked tap
+/// keeps no gradient tensor, yet every layer's norm is there.
+#[test]
+fn backward_hook_records_what_the_zero_leaf_tap_records() {
+    use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+    use gradscope_diagnostics::Recorder;
+    use gradscope_model::{BackendKind, RnnConfig};
+
+    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+        let d = kind.autodiff_device();
+        let mut cfg = mlp(
+            24,
+            6,
+            Activation::Tanh,
+            WeightInit::new(InitKind::XavierNormal, 1.0),
         );
+        cfg.bias = true;
+        cfg.residual = true;
+        cfg.norm = NormKind::Layer;
+        let rnn = RnnConfig {
+            input_dim: 3 * 7,
+            output_dim: 1,
+            step_features: 3,
+            width: 12,
+            depth: 2,
+            cell: gradscope_model::Cell::Lstm,
+            init: WeightInit::new(InitKind::XavierNormal, 1.0),
+            recurrent_init: gradscope_model::RecurrentInit::Orthogonal,
+            rho: 1.0,
+            forget_bias: 1.0,
+        };
+        let nets = with_seed(&d, 4, |d| {
+            (
+                ModelSpec::Mlp(cfg).init(d),
+                ModelSpec::Rnn(rnn).init(d),
+                Tensor::<2>::random([8, 24], Distribution::Normal(0.0, 1.0), d),
+                Tensor::<2>::random([8, 3 * 7], Distribution::Normal(0.0, 1.0), d),
+            )
+        });
+        let (mlp_net, rnn_net, x, xs) = nets;
+        for (net, x, name) in [(mlp_net, x, "mlp"), (rnn_net, xs, "lstm")] {
+            let measure = |mode: TapMode| {
+                let mut recorder = Recorder::new(RecordOptions {
+                    tap: mode,
+                    ..RecordOptions::default()
+                });
+                let mut optim: ModuleOptimizer = SgdConfig::new().init();
+                let step =
+                    recorder.record(&net, x.clone(), &ForwardCtx::TRAIN, |y| y.square().mean());
+                step.update(net.clone(), |net, grads| {
+                    let gp = GradientsParams::from_grads(grads, &net);
+                    optim.step(0.05, net, gp)
+                })
+                .1
+            };
+            let hook = measure(TapMode::Hook);
+            let leaf = measure(TapMode::ZeroLeaf);
+            assert!(
+                hook.layers
+                    .iter()
+                    .all(|l| l.act_grad_norm.is_some_and(|g| g > 0.0)),
+                "{kind} {name}: {hook:?}"
+            );
+            if name == "lstm" {
+                assert!(hook.layers[0].act_grad_norm_time.len() == 7);
+                assert!(
+                    hook.layers[0]
+                        .act_grad_norm_time
+                        .iter()
+                        .all(|g| g.is_some())
+                );
+            }
+            assert_eq!(hook, leaf, "{kind} {name}");
+        }
+
+        // A hooked tap holds norms, not gradients.
+        let mut tap = Tap::with_mode(false, TapMode::Hook);
+        let net = ModelSpec::Mlp(mlp(
+            8,
+            3,
+            Activation::Relu,
+            WeightInit::new(InitKind::HeNormal, 1.0),
+        ))
+        .init_seeded(1, &d);
+        let grads = net
+            .forward_observed(Tensor::ones([4, 8], &d), &ForwardCtx::PROBE, &mut tap)
+            .sum()
+            .backward();
+        assert_eq!(tap.len(), 3);
+        assert!(tap.activation_grad(1, &grads).is_none());
     }
 }
 
@@ -421,6 +527,17 @@ fn recorded_step_matches_host_recomputation_on_every_backend() {
         let mut keep = Keep::default();
         net.forward_observed(x.clone(), &ForwardCtx::PROBE, &mut keep);
 
+        // The activation gradients themselves, from a zero-leaf tap on the same step.
+        let mut leaves = Tap::new(false);
+        let reference = net
+            .forward_observed(x.clone(), &ForwardCtx::PROBE, &mut leaves)
+            .square()
+            .mean()
+            .backward();
+        let act_grads: Vec<Vec<f64>> = (1..=net.num_layers())
+            .map(|l| host(leaves.activation_grad(l, &reference).unwrap()))
+            .collect();
+
         let mut recorder = Recorder::new(RecordOptions::default());
         let mut tap = recorder.tap();
         let loss = net
@@ -428,9 +545,6 @@ fn recorded_step_matches_host_recomputation_on_every_backend() {
             .square()
             .mean();
         let grads = loss.backward();
-        let act_grads: Vec<Vec<f64>> = (1..=net.num_layers())
-            .map(|l| host(tap.activation_grad(l, &grads).unwrap()))
-            .collect();
         fn layer_params(
             n: &gradscope_model::AnyNet,
             l: usize,

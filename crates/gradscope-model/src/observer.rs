@@ -1,7 +1,8 @@
 //! The seam between a network and whoever watches it.
 //!
 //! A network calls its observer once per layer boundary, in order, with the boundary's output.
-//! The observer may hand back a different tensor of the same value: the diagnostics add a
+//! The observer may hand back a different tensor of the same value: the diagnostics pass it
+//! through a backward hook (an identity operation whose backward step reports ∂L/∂h), or add a
 //! zero-valued leaf that requires a gradient, which makes burn's autodiff report ∂L/∂h for that
 //! boundary. Because [`crate::DeepNet`] makes these calls itself, any [`crate::Block`] a user
 //! writes is observed without doing anything.

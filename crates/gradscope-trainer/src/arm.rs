@@ -130,10 +130,11 @@ impl<N: Network + Clone> Arm<N> {
                 .record(&model, b.x.clone(), &ForwardCtx::TRAIN, |out| {
                     loss.compute(out, &b.target)
                 });
-            let norm_sq = observed.grad_norm_sq();
+            // Only global-norm clipping reads it (it costs a pass over every gradient).
+            let norm_sq = settings.clip_norm.map(|_| observed.grad_norm_sq());
             let (stepped, m) = observed.update(model, |model, grads| {
                 let mut gp = GradientsParams::from_grads(grads, &model);
-                optimizer.clip(&mut gp, &model, Some(norm_sq));
+                optimizer.clip(&mut gp, &model, norm_sq);
                 optimizer.step(at.lr, model, gp)
             });
             let clipped = settings.clip_norm.is_some_and(|c| m.grad_norm > c);

@@ -20,6 +20,7 @@ use std::time::Instant;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use gradscope_data::SeededRng;
+pub use gradscope_diagnostics::TapMode;
 use gradscope_diagnostics::{RecordOptions, Recorder};
 use gradscope_model::{
     Activation, AnyNet, BackendKind, ForwardCtx, InitKind, MlpConfig, ModelSpec, Network,
@@ -64,6 +65,9 @@ pub struct Cell {
     pub mode: BenchMode,
     /// Parts of `full` left out (all false: everything).
     pub skip: Skip,
+    /// How `full` taps the activation gradients (the backward hook, or the zero-leaf
+    /// reference).
+    pub tap: TapMode,
 }
 
 /// The cell's model: `depth − 1` hidden ReLU layers (He init, biases) and a head, all `width`
@@ -130,6 +134,8 @@ pub struct CellResult {
     pub mode: BenchMode,
     /// Parts of `full` left out.
     pub skip: Skip,
+    /// How `full` tapped the activation gradients.
+    pub tap: TapMode,
     /// Backend.
     pub device: String,
     /// Compute threads (the rayon pool).
@@ -177,11 +183,13 @@ impl Bench {
                 activation_stats: !cell.skip.activation_stats,
                 weight_norms: !cell.skip.weight_norms,
                 update_ratios: !cell.skip.update_ratios,
+                tap: cell.tap,
             },
             _ => RecordOptions {
                 activation_stats: false,
                 weight_norms: false,
                 update_ratios: false,
+                tap: cell.tap,
             },
         };
         Self {
@@ -300,6 +308,7 @@ pub fn run_cell(cell: Cell, backend: BackendKind, steps: usize, warmup: usize) -
         batch: cell.batch,
         mode: cell.mode,
         skip: cell.skip,
+        tap: cell.tap,
         device: backend.name().to_string(),
         threads: rayon::current_num_threads(),
         steps,
@@ -327,6 +336,7 @@ pub fn default_grid() -> Vec<Cell> {
                     batch: 128,
                     mode,
                     skip: Skip::default(),
+                    tap: TapMode::default(),
                 });
             }
         }
