@@ -191,14 +191,17 @@ pub(crate) fn layer_stats(h: &[f32], cols: usize, activation: Option<Activation>
 }
 
 /// One power iteration on a row-major `[rows, cols]` matrix from the unit vector `v`:
-/// u = W·v, z = Wᵀ·u; returns (‖u‖², ‖z‖², z/‖z‖). Two passes over W, products in f32 (the
+/// u = W·v, z = Wᵀ·u; returns (‖u‖², ‖z‖², z/‖z‖, ‖W‖²_F). Two passes over W, the first of
+/// which also sums the squares of its entries (the weight norm, for free); products in f32 (the
 /// estimate's own error, one warm iteration a step, is far larger), norms in f64.
-pub(crate) fn power_step(w: &[f32], cols: usize, v: &[f64]) -> (f64, f64, Vec<f64>) {
+pub(crate) fn power_step(w: &[f32], cols: usize, v: &[f64]) -> (f64, f64, Vec<f64>, f64) {
     let cols = cols.max(1);
     let vf: Vec<f32> = v.iter().map(|&x| x as f32).collect();
     let mut u = Vec::with_capacity(w.len() / cols);
+    let mut w_sq = 0.0f64;
     for row in w.chunks(cols) {
         let mut acc = [0.0f32; LANES];
+        let mut sq = [0.0f32; LANES];
         let n = row.len() / LANES * LANES;
         for (c, vv) in row[..n]
             .chunks_exact(LANES)
@@ -206,12 +209,15 @@ pub(crate) fn power_step(w: &[f32], cols: usize, v: &[f64]) -> (f64, f64, Vec<f6
         {
             for k in 0..LANES {
                 acc[k] += c[k] * vv[k];
+                sq[k] += c[k] * c[k];
             }
         }
         for (k, (x, vv)) in row[n..].iter().zip(&vf[n..]).enumerate() {
             acc[k] += x * vv;
+            sq[k] += x * x;
         }
         u.push(acc.iter().sum::<f32>());
+        w_sq += lanes_f64(&sq);
     }
     let mut z = vec![0.0f32; cols];
     for (row, &ui) in w.chunks(cols).zip(&u) {
@@ -223,7 +229,7 @@ pub(crate) fn power_step(w: &[f32], cols: usize, v: &[f64]) -> (f64, f64, Vec<f6
     let z_sq: f64 = z.iter().map(|&x| (x as f64) * (x as f64)).sum();
     let norm = z_sq.sqrt() + 1e-30;
     let next = z.iter().map(|&x| x as f64 / norm).collect();
-    (u_sq, z_sq, next)
+    (u_sq, z_sq, next, w_sq)
 }
 
 /// The fixed start vector of a cold power iteration (the device one's, `spectral.rs`), unit
@@ -304,7 +310,8 @@ mod tests {
         let mut v = start_vector(3);
         let mut sigma = 0.0;
         for _ in 0..60 {
-            let (u_sq, z_sq, next) = power_step(&w, 3, &v);
+            let (u_sq, z_sq, next, w_sq) = power_step(&w, 3, &v);
+            assert_eq!(w_sq, 35.0);
             sigma = z_sq.sqrt() / u_sq.sqrt();
             v = next;
         }

@@ -53,7 +53,8 @@ pub use gradscope_record::{
     write_jsonl, write_long_csv,
 };
 pub use measure::{
-    LayerMeasure, PendingStep, RecordOptions, Recorder, StepMeasure, global_grad_norm_sq,
+    LayerMeasure, PendingStep, RecordOptions, Recorder, StepMeasure, clip_norm_sq,
+    global_grad_norm_sq,
 };
 pub use nonfinite::{NonFinite, NonFiniteKind, locate};
 pub use probe::probe;

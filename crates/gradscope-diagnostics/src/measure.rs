@@ -283,16 +283,14 @@ struct PendingLayer {
 /// Measurements of a step between `backward()` and the read-back.
 #[derive(Debug)]
 pub struct PendingStep {
+    /// Whether the reductions are worth the thread pool ([`PARALLEL_MIN_ENTRIES`]).
+    parallel: bool,
     batch: ScalarBatch,
     loss: usize,
     grad_norm_sq: Sum,
     grad_norm_sq_at: usize,
     /// The device of the parameters' gradients (outside autodiff).
     device: burn::tensor::Device,
-    /// The gradients in the order the clipping norm adds them (per layer its matrices, then its
-    /// other parameters; then the parameters outside the layers), when the recorder reduced on
-    /// the host (otherwise `grad_norm_sq` already is that sum).
-    clip_order: Option<ClipOrder>,
     layers: Vec<PendingLayer>,
     other_grad_sq: Option<usize>,
     update_ratios: bool,
@@ -329,6 +327,45 @@ impl ClipOrder {
     }
 }
 
+/// The squared global gradient norm that clips a recorded step, on the device: per layer its
+/// matrices' sums then its other parameters', then the parameters outside the layers, each
+/// through device operations ([`Reducer::on_device`]), added in the order they always were. It is
+/// a training input, so it does not follow how the recorder reduces for the record (on the host,
+/// on the CPU backends), and training is the same whether or not, and however, a step is
+/// recorded. Built on demand (only clipped runs pay for it), so that the step holds no gradient
+/// beyond the optimiser's.
+pub fn clip_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
+    let all = collect_params(net, Some(grads));
+    let device = all.first()?.value.device();
+    let index: HashMap<ParamId, usize> = all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let mut claimed = vec![false; all.len()];
+    let mut order = ClipOrder::default();
+    for l in 1..=net.num_layers() {
+        let mut ids = LayerIds::default();
+        net.visit_layer(l, &mut ids);
+        let (mut w, mut b) = (Vec::new(), Vec::new());
+        for id in &ids.0 {
+            let Some(&i) = index.get(id) else { continue };
+            claimed[i] = true;
+            if let Some(g) = &all[i].grad {
+                if all[i].rank == 2 {
+                    w.push(g.clone());
+                } else {
+                    b.push(g.clone());
+                }
+            }
+        }
+        order.layers.push((w, b));
+    }
+    order.other = all
+        .iter()
+        .zip(&claimed)
+        .filter(|(_, c)| !**c)
+        .filter_map(|(p, _)| p.grad.clone())
+        .collect();
+    Some(order.total(Reducer::on_device(&device), &device))
+}
+
 /// Collects the ids of a layer's parameters, and nothing else: which of the already collected
 /// parameters belong to the layer is all `after_backward` needs, so it does not touch the values
 /// a second time.
@@ -353,6 +390,25 @@ impl ModuleVisitor for LayerMatrices {
             let rows = w.dims()[0] as i64;
             self.0.insert(param.id, w.reshape([rows, -1]));
         }
+    }
+}
+
+/// Below this many parameter entries a step's host reductions run on the calling thread: at
+/// depth 32 × width 64 (131 072 entries) they take about 0.1 ms, less than waking the thread
+/// pool and waiting for it twice a step; from width 256 (2 million) the pool wins.
+pub const PARALLEL_MIN_ENTRIES: usize = 1 << 20;
+
+/// `f` over the layers' jobs, in order: on the thread pool or on this thread. Each job reduces
+/// the same way wherever it runs, so the results do not depend on the choice.
+fn map_layers<T: Send, R: Send>(
+    items: Vec<T>,
+    parallel: bool,
+    f: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
     }
 }
 
@@ -471,27 +527,6 @@ impl Recorder {
             });
         }
 
-        let clip_order = (reducer == Reducer::Host).then(|| {
-            let grad = |i: &usize| all[*i].grad.clone();
-            ClipOrder {
-                layers: jobs
-                    .iter()
-                    .map(|j| {
-                        let (w, b): (Vec<usize>, Vec<usize>) =
-                            j.params.iter().partition(|&&i| all[i].rank == 2);
-                        (
-                            w.iter().filter_map(grad).collect(),
-                            b.iter().filter_map(grad).collect(),
-                        )
-                    })
-                    .collect(),
-                other: (0..all.len())
-                    .filter(|&i| !claimed[i])
-                    .filter_map(|i| grad(&i))
-                    .collect(),
-            }
-        });
-
         // The reductions themselves, in parallel across layers.
         let weight_norms = self.options.weight_norms;
         // One row of ones for every layer's column sums (all layers see the same batch).
@@ -499,10 +534,11 @@ impl Recorder {
             (Reducer::Matmul, Some(h)) => Some(Tensor::<2>::ones([1, h.dims()[0]], &h.device())),
             _ => None,
         };
-        let done: Vec<LayerSums> = jobs
-            .into_par_iter()
-            .map(|job| job.reduce(&all, reducer, weight_norms, ones.as_ref()))
-            .collect();
+        let numel: usize = all.iter().map(|p| p.value.dims()[0]).sum();
+        let parallel = numel >= PARALLEL_MIN_ENTRIES || reducer != Reducer::Host;
+        let done: Vec<LayerSums> = map_layers(jobs, parallel, |job| {
+            job.reduce(&all, reducer, weight_norms, ones.as_ref())
+        });
 
         // Into the scalar batch, in layer order.
         let mut layers = Vec::with_capacity(done.len());
@@ -541,6 +577,10 @@ impl Recorder {
                 for &i in &sums.weights {
                     if let Some(m) = &all[i].matrix {
                         pending.weight_ids.push(all[i].id);
+                        // Held across the optimiser step, which then writes the new weights
+                        // to new buffers (the allocator recycles them): measured no slower than
+                        // copying the old ones out and updating in place, and faster at width
+                        // 1024.
                         pending.old_weights.push(m.clone());
                     }
                 }
@@ -568,12 +608,12 @@ impl Recorder {
         let total = add_all(grad_parts).unwrap_or(Sum::Host(0.0));
         let grad_norm_sq_at = batch.push(total.clone());
         PendingStep {
+            parallel,
             batch,
             loss: loss_at,
             grad_norm_sq: total,
             grad_norm_sq_at,
             device: loss.device().inner(),
-            clip_order,
             layers,
             other_grad_sq,
             update_ratios: self.options.update_ratios,
@@ -632,23 +672,34 @@ impl LayerJob {
                 }
             }
         }
+        let spectral: Vec<(usize, usize, PowerStep)> = self
+            .spectral
+            .into_iter()
+            .filter_map(|(i, slot, previous)| {
+                let m = all[i].matrix.as_ref()?;
+                Some((i, slot, power_iteration(m, previous, r)))
+            })
+            .collect();
+        // ‖W‖² from the power iteration's own pass over W where it summed it (on the host).
         let weight_sq = if weight_norms && !self.weights.is_empty() {
             add_all(
                 self.weights
                     .iter()
-                    .map(|&i| r.reduce_sq(all[i].value.clone()))
+                    .map(|&i| {
+                        spectral
+                            .iter()
+                            .find(|(j, _, _)| *j == i)
+                            .and_then(|(_, _, step)| step.w_sq.clone())
+                            .unwrap_or_else(|| r.reduce_sq(all[i].value.clone()))
+                    })
                     .collect(),
             )
         } else {
             None
         };
-        let spectral = self
-            .spectral
+        let spectral = spectral
             .into_iter()
-            .filter_map(|(i, slot, previous)| {
-                let m = all[i].matrix.as_ref()?;
-                Some((slot, power_iteration(m, previous, r)))
-            })
+            .map(|(_, slot, step)| (slot, step))
             .collect();
         let recurrent = self.recurrent.map(|(u, slot, previous)| {
             (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
@@ -691,15 +742,9 @@ pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Ten
 
 impl PendingStep {
     /// The global squared gradient norm, still on the device (for global-norm clipping).
-    ///
-    /// It is the clipping norm, a training input: where the recorder reduced on the host, it is
-    /// computed again through device operations, in the order it always was, so that training
-    /// does not depend on how the recorder reduces (see [`global_grad_norm_sq`]).
+    /// (What the record says; for clipping see [`clip_norm_sq`].)
     pub fn grad_norm_sq(&self) -> Tensor<1> {
-        match &self.clip_order {
-            Some(order) => order.total(Reducer::on_device(&self.device), &self.device),
-            None => self.grad_norm_sq.clone().into_tensor(&self.device),
-        }
+        self.grad_norm_sq.clone().into_tensor(&self.device)
     }
 
     /// Completes the step: update ratios against `net_after` (the network after the optimiser
@@ -726,13 +771,12 @@ impl PendingStep {
                     .collect();
                 pairs.push((l, layer_pairs));
             }
-            // ... then reduce ‖ΔW‖² (and ‖W‖² where the weight norms did not) across layers in
-            // parallel.
+            // ... then reduce ‖ΔW‖² (and ‖W‖² where the weight norms did not) across layers,
+            // in parallel where that pays.
             let reducer = self.reducer;
             let layers = &self.layers;
-            let sums: Vec<(usize, Option<Sum>, Option<Sum>)> = pairs
-                .into_par_iter()
-                .map(|(l, pairs)| {
+            let sums: Vec<(usize, Option<Sum>, Option<Sum>)> =
+                map_layers(pairs, self.parallel, |(l, pairs)| {
                     let need_old = layers[l].old_sq.is_none();
                     let mut delta = Vec::new();
                     let mut old = Vec::new();
@@ -756,8 +800,7 @@ impl PendingStep {
                         delta.push(reducer.reduce_sq(w_old.sub(w_new)));
                     }
                     (l, add_all(delta), add_all(old))
-                })
-                .collect();
+                });
             for (l, delta, old) in sums {
                 let pending = &mut self.layers[l];
                 let old = pending.old_sq.clone().or(old);

@@ -78,6 +78,8 @@ pub(crate) struct PowerStep {
     pub u_sq: Sum,
     pub z_sq: Sum,
     pub v: PowerVector,
+    /// ‖W‖²_F, where the iteration summed it on its way over W (on the host).
+    pub w_sq: Option<Sum>,
 }
 
 /// σ from the read-back squared norms of a [`PowerStep`] (0 for a zero matrix; non-finite when
@@ -109,15 +111,16 @@ pub(crate) fn power_iteration(
                 Some(v) => (v, WARM_ITERATIONS),
                 None => (crate::host::start_vector(cols), COLD_ITERATIONS),
             };
-            let (mut u_sq, mut z_sq) = (0.0, 0.0);
+            let (mut u_sq, mut z_sq, mut w_sq) = (0.0, 0.0, 0.0);
             for _ in 0..iterations {
-                let (u, z, next) = crate::host::power_step(m, cols, &v);
-                (u_sq, z_sq, v) = (u, z, next);
+                let (u, z, next, w) = crate::host::power_step(m, cols, &v);
+                (u_sq, z_sq, v, w_sq) = (u, z, next, w);
             }
             PowerStep {
                 u_sq: Sum::Host(u_sq),
                 z_sq: Sum::Host(z_sq),
                 v: PowerVector::Host(v),
+                w_sq: Some(Sum::Host(w_sq)),
             }
         });
         if let Some(step) = host {
@@ -145,6 +148,7 @@ pub(crate) fn power_iteration(
         u_sq: Sum::Device(u_sq),
         z_sq: Sum::Device(z_sq),
         v: PowerVector::Device(v),
+        w_sq: None,
     }
 }
 

@@ -83,10 +83,11 @@ impl Recorder {
 }
 
 impl ObservedStep {
-    /// The step's global squared gradient norm, on the device (for global-norm clipping without
-    /// a read-back).
-    pub fn grad_norm_sq(&self) -> Tensor<1> {
-        self.pending.grad_norm_sq()
+    /// The step's global squared gradient norm for global-norm clipping, on the device (no
+    /// read-back); `net` is the network the step ran ([`crate::measure::clip_norm_sq`]).
+    pub fn grad_norm_sq<N: Network>(&self, net: &N) -> Tensor<1> {
+        crate::measure::clip_norm_sq(net, &self.grads)
+            .unwrap_or_else(|| self.pending.grad_norm_sq())
     }
 
     /// Steps the optimiser (`step` gets the network and the gradients and returns the network

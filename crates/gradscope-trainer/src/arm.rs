@@ -131,7 +131,7 @@ impl<N: Network + Clone> Arm<N> {
                     loss.compute(out, &b.target)
                 });
             // Only global-norm clipping reads it (it costs a pass over every gradient).
-            let norm_sq = settings.clip_norm.map(|_| observed.grad_norm_sq());
+            let norm_sq = settings.clip_norm.map(|_| observed.grad_norm_sq(&model));
             let (stepped, m) = observed.update(model, |model, grads| {
                 let mut gp = GradientsParams::from_grads(grads, &model);
                 optimizer.clip(&mut gp, &model, norm_sq);
