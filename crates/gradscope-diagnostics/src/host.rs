@@ -69,6 +69,8 @@ const LANES: usize = 16;
 /// bounds the rounding error by about (BLOCK/LANES + n/BLOCK)·ε relative instead of n·ε, and the
 /// f32 lanes run twice as many entries per instruction as f64 ones would.
 const BLOCK: usize = 256;
+/// Lanes where a loop keeps two accumulators (so that both fit the vector registers).
+const PAIR_LANES: usize = 8;
 
 fn lanes_f64(acc: &[f32; LANES]) -> f64 {
     acc.iter().map(|&a| a as f64).sum()
@@ -109,11 +111,15 @@ pub(crate) fn diff_sq_and_sq(a: &[f32], b: &[f32]) -> (f64, f64) {
     }
     let (mut dd, mut ss) = (0.0f64, 0.0f64);
     for (ba, bb) in a.chunks(BLOCK).zip(b.chunks(BLOCK)) {
-        let mut d = [0.0f32; LANES];
-        let mut s = [0.0f32; LANES];
-        let n = ba.len() / LANES * LANES;
-        for (ca, cb) in ba[..n].chunks_exact(LANES).zip(bb[..n].chunks_exact(LANES)) {
-            for k in 0..LANES {
+        // Two accumulators: half the lanes of one, so that both stay in registers.
+        let mut d = [0.0f32; PAIR_LANES];
+        let mut s = [0.0f32; PAIR_LANES];
+        let n = ba.len() / PAIR_LANES * PAIR_LANES;
+        for (ca, cb) in ba[..n]
+            .chunks_exact(PAIR_LANES)
+            .zip(bb[..n].chunks_exact(PAIR_LANES))
+        {
+            for k in 0..PAIR_LANES {
                 let (x, y) = (ca[k], cb[k]);
                 d[k] += (x - y) * (x - y);
                 s[k] += x * x;
@@ -123,10 +129,31 @@ pub(crate) fn diff_sq_and_sq(a: &[f32], b: &[f32]) -> (f64, f64) {
             d[k] += (x - y) * (x - y);
             s[k] += x * x;
         }
-        dd += lanes_f64(&d);
-        ss += lanes_f64(&s);
+        dd += d.iter().map(|&v| v as f64).sum::<f64>();
+        ss += s.iter().map(|&v| v as f64).sum::<f64>();
     }
     (dd, ss)
+}
+
+/// The dot product of two equally long rows in f32, eight lanes added pairwise at the end (a
+/// row of a power iteration: at most a few thousand terms, and the estimate's own error is
+/// far larger than f32's).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; PAIR_LANES];
+    let n = a.len().min(b.len()) / PAIR_LANES * PAIR_LANES;
+    for (ca, cb) in a[..n]
+        .chunks_exact(PAIR_LANES)
+        .zip(b[..n].chunks_exact(PAIR_LANES))
+    {
+        for k in 0..PAIR_LANES {
+            acc[k] += ca[k] * cb[k];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in a[n..].iter().zip(&b[n..]) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }
 
 /// What one pass over a layer's output gives: the activation statistics of the record.
@@ -191,34 +218,15 @@ pub(crate) fn layer_stats(h: &[f32], cols: usize, activation: Option<Activation>
 }
 
 /// One power iteration on a row-major `[rows, cols]` matrix from the unit vector `v`:
-/// u = W·v, z = Wᵀ·u; returns (‖u‖², ‖z‖², z/‖z‖, ‖W‖²_F). Two passes over W, the first of
-/// which also sums the squares of its entries (the weight norm, for free); products in f32 (the
-/// estimate's own error, one warm iteration a step, is far larger), norms in f64.
+/// u = W·v, z = Wᵀ·u; returns (‖u‖², ‖z‖², z/‖z‖, ‖W‖²_F). Products in f32 (the estimate's own
+/// error, one warm iteration a step, is far larger), norms in f64; the weight norm while W is in
+/// cache.
 pub(crate) fn power_step(w: &[f32], cols: usize, v: &[f64]) -> (f64, f64, Vec<f64>, f64) {
     let cols = cols.max(1);
     let vf: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-    let mut u = Vec::with_capacity(w.len() / cols);
-    let mut w_sq = 0.0f64;
-    for row in w.chunks(cols) {
-        let mut acc = [0.0f32; LANES];
-        let mut sq = [0.0f32; LANES];
-        let n = row.len() / LANES * LANES;
-        for (c, vv) in row[..n]
-            .chunks_exact(LANES)
-            .zip(vf[..n].chunks_exact(LANES))
-        {
-            for k in 0..LANES {
-                acc[k] += c[k] * vv[k];
-                sq[k] += c[k] * c[k];
-            }
-        }
-        for (k, (x, vv)) in row[n..].iter().zip(&vf[n..]).enumerate() {
-            acc[k] += x * vv;
-            sq[k] += x * x;
-        }
-        u.push(acc.iter().sum::<f32>());
-        w_sq += lanes_f64(&sq);
-    }
+    let u: Vec<f32> = w.chunks(cols).map(|row| dot(row, &vf)).collect();
+    // W is in cache after the pass above: its norm costs a pass through it, not a load.
+    let w_sq = sum_sq(w);
     let mut z = vec![0.0f32; cols];
     for (row, &ui) in w.chunks(cols).zip(&u) {
         for (zj, &x) in z.iter_mut().zip(row) {
