@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::tensor::{Gradients, Tensor};
-use gradscope_model::{CollectedParam, Network, collect_params};
+use gradscope_model::{CollectedParam, Network, ParamCollector};
 
 use gradscope_record::{LayerSeries, Real, RunKind, SCHEMA_VERSION, StepRecord};
 
@@ -335,7 +335,7 @@ impl ClipOrder {
 /// recorded. Built on demand (only clipped runs pay for it), so that the step holds no gradient
 /// beyond the optimiser's.
 pub fn clip_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
-    let all = collect_params(net, Some(grads));
+    let all = collect_unnamed(net, grads);
     let device = all.first()?.value.device();
     let index: HashMap<ParamId, usize> = all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     let mut claimed = vec![false; all.len()];
@@ -366,6 +366,13 @@ pub fn clip_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>>
     Some(order.total(Reducer::on_device(&device), &device))
 }
 
+/// Every parameter of `net` with its gradient, without paths (the recorder matches by id).
+fn collect_unnamed<N: Network>(net: &N, grads: &Gradients) -> Vec<CollectedParam> {
+    let mut c = ParamCollector::unnamed(Some(grads));
+    net.visit(&mut c);
+    c.params
+}
+
 /// Collects the ids of a layer's parameters, and nothing else: which of the already collected
 /// parameters belong to the layer is all `after_backward` needs, so it does not touch the values
 /// a second time.
@@ -386,9 +393,9 @@ struct LayerMatrices(HashMap<ParamId, Tensor<2>>);
 impl ModuleVisitor for LayerMatrices {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if D == 2 {
-            let w = param.val().inner();
-            let rows = w.dims()[0] as i64;
-            self.0.insert(param.id, w.reshape([rows, -1]));
+            // Already rank 2: retyped, no reshape dispatched.
+            let w: Tensor<2> = Tensor::from_dispatch(param.val().inner().into_dispatch());
+            self.0.insert(param.id, w);
         }
     }
 }
@@ -478,7 +485,7 @@ impl Recorder {
         };
 
         // Every parameter once, with its gradient; then assign them to layers by id.
-        let all = collect_params(net, Some(grads));
+        let all = collect_unnamed(net, grads);
         let index: HashMap<ParamId, usize> =
             all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let mut claimed = vec![false; all.len()];
@@ -733,7 +740,7 @@ impl LayerJob {
 /// the update is a training input, so it stays what it was before the recorder reduced on the
 /// host, and the bundled sweeps' results with it.
 pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
-    let params = collect_params(net, Some(grads));
+    let params = collect_unnamed(net, grads);
     let reducer = Reducer::on_device(&params.first()?.value.device());
     params
         .into_iter()

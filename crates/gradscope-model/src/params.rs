@@ -57,6 +57,8 @@ pub struct CollectedParam {
 /// A [`ModuleVisitor`] that collects float parameters with their paths (and gradients).
 pub struct ParamCollector<'a> {
     path: Vec<String>,
+    /// Whether to build each parameter's path (a string per parameter per call).
+    paths: bool,
     grads: Option<&'a Gradients>,
     /// What was collected, in declaration order.
     pub params: Vec<CollectedParam>,
@@ -67,19 +69,49 @@ impl<'a> ParamCollector<'a> {
     pub fn new(grads: Option<&'a Gradients>) -> Self {
         Self {
             path: Vec::new(),
+            paths: true,
             grads,
             params: Vec::new(),
         }
+    }
+
+    /// As [`ParamCollector::new`], but every path left empty: for callers that match parameters
+    /// by id, many times a second (the recorder).
+    pub fn unnamed(grads: Option<&'a Gradients>) -> Self {
+        Self {
+            paths: false,
+            ..Self::new(grads)
+        }
+    }
+}
+
+/// `t` as a tensor of rank `B`, which it already is (`A == B`): the same tensor, retyped, with no
+/// operation dispatched.
+fn retype<const A: usize, const B: usize>(t: Tensor<A>) -> Tensor<B> {
+    debug_assert_eq!(A, B);
+    Tensor::from_dispatch(t.into_dispatch())
+}
+
+/// `t` flattened to rank 1 (a reshape only where it is not rank 1 already).
+fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+    if D == 1 {
+        retype::<D, 1>(t)
+    } else {
+        t.flatten::<1>(0, D - 1)
     }
 }
 
 impl ModuleVisitor for ParamCollector<'_> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
+        if self.paths {
+            self.path.push(name.to_string());
+        }
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
+        if self.paths {
+            self.path.pop();
+        }
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -87,14 +119,18 @@ impl ModuleVisitor for ParamCollector<'_> {
         let grad = self
             .grads
             .and_then(|g| value.grad(g))
-            .map(|g| g.inner().flatten::<1>(0, D - 1));
+            .map(|g| flat(g.inner()));
         let inner = value.inner();
-        let matrix = (D == 2).then(|| inner.clone().reshape([inner.dims()[0] as i64, -1]));
+        let matrix = (D == 2).then(|| retype::<D, 2>(inner.clone()));
         self.params.push(CollectedParam {
             id: param.id,
-            path: self.path.join("."),
+            path: if self.paths {
+                self.path.join(".")
+            } else {
+                String::new()
+            },
             rank: D,
-            value: inner.flatten::<1>(0, D - 1),
+            value: flat(inner),
             matrix,
             grad,
         });
