@@ -749,8 +749,8 @@ pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Ten
 }
 
 impl PendingStep {
-    /// The global squared gradient norm, still on the device (for global-norm clipping).
-    /// (What the record says; for clipping see [`clip_norm_sq`].)
+    /// The global squared gradient norm the record reports, as a `[1]` tensor (the one that
+    /// clips a step is [`clip_norm_sq`]'s).
     pub fn grad_norm_sq(&self) -> Tensor<1> {
         self.grad_norm_sq.clone().into_tensor(&self.device)
     }
