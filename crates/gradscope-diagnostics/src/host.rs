@@ -1,10 +1,11 @@
-//! The recorder's reductions on the CPU backends, in place, one pass each, in f64.
+//! The recorder's reductions on the CPU backends, in place, one pass each.
 //!
 //! On `flex` and `ndarray` a tensor's memory is host memory, so the cheapest way to reduce it is
 //! to read it where it lies: no device operation to dispatch, no temporary, no thread pool to
 //! wake, no read-back. Each reduction here is one sequential loop over the tensor's own buffer
-//! (borrowed, not copied, when the tensor is contiguous), accumulated in f64 in a fixed order, so
-//! the result does not depend on how many threads the backend or rayon use. At width 64 a
+//! (borrowed, not copied, when the tensor is contiguous), summed in f32 lanes over short blocks
+//! and in f64 across blocks, in a fixed order, so the result does not depend on how many threads
+//! the backend or rayon use. At width 64 a
 //! recorded layer used to be a dozen dispatched operations of a few microseconds each for a few
 //! microseconds of arithmetic (see `reduce.rs`); here it is the arithmetic alone.
 //!
@@ -72,7 +73,7 @@ const BLOCK: usize = 256;
 /// Lanes where a loop keeps two accumulators (so that both fit the vector registers).
 const PAIR_LANES: usize = 8;
 
-fn lanes_f64(acc: &[f32; LANES]) -> f64 {
+fn lanes_f64(acc: &[f32]) -> f64 {
     acc.iter().map(|&a| a as f64).sum()
 }
 
@@ -129,8 +130,8 @@ pub(crate) fn diff_sq_and_sq(a: &[f32], b: &[f32]) -> (f64, f64) {
             d[k] += (x - y) * (x - y);
             s[k] += x * x;
         }
-        dd += d.iter().map(|&v| v as f64).sum::<f64>();
-        ss += s.iter().map(|&v| v as f64).sum::<f64>();
+        dd += lanes_f64(&d);
+        ss += lanes_f64(&s);
     }
     (dd, ss)
 }

@@ -297,36 +297,6 @@ pub struct PendingStep {
     reducer: Reducer,
 }
 
-/// The gradients of a step grouped as the clipping norm adds them.
-#[derive(Debug, Default)]
-struct ClipOrder {
-    /// Per layer: (weight-matrix gradients, other gradients).
-    layers: Vec<(Vec<Tensor<1>>, Vec<Tensor<1>>)>,
-    /// Gradients of parameters outside the layers.
-    other: Vec<Tensor<1>>,
-}
-
-impl ClipOrder {
-    /// Σ‖g‖² on the device, the sums added in the order they always were.
-    fn total(&self, r: Reducer, device: &burn::tensor::Device) -> Tensor<1> {
-        let sum = |v: &[Tensor<1>]| {
-            v.iter()
-                .map(|g| r.sum_sq(g.clone()))
-                .reduce(|a, b| a.add(b))
-        };
-        let mut parts = Vec::new();
-        for (w, b) in &self.layers {
-            parts.extend(sum(w));
-            parts.extend(sum(b));
-        }
-        parts.extend(sum(&self.other));
-        parts
-            .into_iter()
-            .reduce(|a, b| a.add(b))
-            .unwrap_or_else(|| Tensor::zeros([1], device))
-    }
-}
-
 /// The squared global gradient norm that clips a recorded step, on the device: per layer its
 /// matrices' sums then its other parameters', then the parameters outside the layers, each
 /// through device operations ([`Reducer::on_device`]), added in the order they always were. It is
@@ -337,33 +307,45 @@ impl ClipOrder {
 pub fn clip_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
     let all = collect_unnamed(net, grads);
     let device = all.first()?.value.device();
+    let r = Reducer::on_device(&device);
+    let (layers, other) = assign_to_layers(net, &all);
+    let sum = |ids: &mut dyn Iterator<Item = &usize>| {
+        ids.filter_map(|&i| all[i].grad.clone())
+            .map(|g| r.sum_sq(g))
+            .reduce(|a, b| a.add(b))
+    };
+    let mut parts = Vec::new();
+    for params in &layers {
+        parts.extend(sum(&mut params.iter().filter(|&&i| all[i].rank == 2)));
+        parts.extend(sum(&mut params.iter().filter(|&&i| all[i].rank != 2)));
+    }
+    parts.extend(sum(&mut other.iter()));
+    Some(
+        parts
+            .into_iter()
+            .reduce(|a, b| a.add(b))
+            .unwrap_or_else(|| Tensor::zeros([1], &device)),
+    )
+}
+
+/// Which of `all` (collected from `net`) belong to each layer, in layer order, and which to none
+/// (the head, shared parameters): indices into `all`.
+fn assign_to_layers<N: Network>(net: &N, all: &[CollectedParam]) -> (Vec<Vec<usize>>, Vec<usize>) {
     let index: HashMap<ParamId, usize> = all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
     let mut claimed = vec![false; all.len()];
-    let mut order = ClipOrder::default();
-    for l in 1..=net.num_layers() {
-        let mut ids = LayerIds::default();
-        net.visit_layer(l, &mut ids);
-        let (mut w, mut b) = (Vec::new(), Vec::new());
-        for id in &ids.0 {
-            let Some(&i) = index.get(id) else { continue };
-            claimed[i] = true;
-            if let Some(g) = &all[i].grad {
-                if all[i].rank == 2 {
-                    w.push(g.clone());
-                } else {
-                    b.push(g.clone());
-                }
-            }
-        }
-        order.layers.push((w, b));
-    }
-    order.other = all
-        .iter()
-        .zip(&claimed)
-        .filter(|(_, c)| !**c)
-        .filter_map(|(p, _)| p.grad.clone())
+    let layers = (1..=net.num_layers())
+        .map(|l| {
+            let mut ids = LayerIds::default();
+            net.visit_layer(l, &mut ids);
+            ids.0
+                .iter()
+                .filter_map(|id| index.get(id).copied())
+                .inspect(|&i| claimed[i] = true)
+                .collect()
+        })
         .collect();
-    Some(order.total(Reducer::on_device(&device), &device))
+    let other = (0..all.len()).filter(|&i| !claimed[i]).collect();
+    (layers, other)
 }
 
 /// Every parameter of `net` with its gradient, without paths (the recorder matches by id).
@@ -463,9 +445,10 @@ impl Recorder {
     /// (read without being consumed).
     ///
     /// The layers' reductions are independent of each other, and on the CPU backends most of
-    /// them are too small for the backend to spread over its threads, so they run in parallel
-    /// across layers (rayon); each is computed the same way whichever thread runs it, so the
-    /// results do not depend on the schedule.
+    /// them are too small for the backend to spread over its threads, so on a large network
+    /// they run in parallel across layers (rayon, from [`PARALLEL_MIN_ENTRIES`]); each is
+    /// computed the same way whichever thread runs it, so the results do not depend on the
+    /// schedule.
     pub fn after_backward<N: Network>(
         &mut self,
         net: &N,
@@ -479,29 +462,23 @@ impl Recorder {
         }
         let mut batch = ScalarBatch::default();
         let loss_inner = loss.clone().inner().reshape([1]);
-        let loss_at = match host::with_f32(&loss_inner, |x| x.first().map(|&v| v as f64)) {
-            Some(Some(v)) if reducer == Reducer::Host => batch.push(Sum::Host(v)),
-            _ => batch.push_tensor(loss_inner),
+        let loss_host = (reducer == Reducer::Host)
+            .then(|| host::with_f32(&loss_inner, |x| x.first().map(|&v| v as f64)))
+            .flatten()
+            .flatten();
+        let loss_at = match loss_host {
+            Some(v) => batch.push(Sum::Host(v)),
+            None => batch.push_tensor(loss_inner),
         };
 
         // Every parameter once, with its gradient; then assign them to layers by id.
         let all = collect_unnamed(net, grads);
-        let index: HashMap<ParamId, usize> =
-            all.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-        let mut claimed = vec![false; all.len()];
+        let (layer_params, unclaimed) = assign_to_layers(net, &all);
 
         // What each layer reduces (cheap bookkeeping, in order).
-        let mut jobs = Vec::with_capacity(net.num_layers());
+        let mut jobs = Vec::with_capacity(layer_params.len());
         let mut slot = 0;
-        for l in 1..=net.num_layers() {
-            let mut ids = LayerIds::default();
-            net.visit_layer(l, &mut ids);
-            let mut params = Vec::new();
-            for id in &ids.0 {
-                let Some(&i) = index.get(id) else { continue };
-                claimed[i] = true;
-                params.push(i);
-            }
+        for (l, params) in (1..).zip(layer_params) {
             let weights: Vec<usize> = params
                 .iter()
                 .copied()
@@ -604,13 +581,12 @@ impl Recorder {
             layers.push(pending);
         }
 
-        let unclaimed: Vec<Sum> = all
-            .iter()
-            .zip(&claimed)
-            .filter(|(_, c)| !**c)
-            .filter_map(|(p, _)| p.grad.clone().map(|g| reducer.reduce_sq(g)))
-            .collect();
-        let other = add_all(unclaimed);
+        let other = add_all(
+            unclaimed
+                .iter()
+                .filter_map(|&i| all[i].grad.clone().map(|g| reducer.reduce_sq(g)))
+                .collect(),
+        );
         let other_grad_sq = other.clone().map(|t| batch.push(t));
         grad_parts.extend(other);
         let total = add_all(grad_parts).unwrap_or(Sum::Host(0.0));

@@ -31,9 +31,17 @@ pub enum Reducer {
     Matmul,
     /// Through element-wise operations and reductions along a dimension.
     Elementwise,
-    /// On the host, in place, one pass per quantity in f64 (the CPU backends: `crate::host`);
-    /// whatever the host cannot read falls back to the device formulation.
+    /// On the host, in place, one pass per quantity (the CPU backends: `crate::host`); whatever
+    /// the host cannot read, and what only a tensor answer will do for, falls back to
+    /// [`Reducer::on_device`].
     Host,
+}
+
+/// The device formulations, which every device operation below is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Matmul,
+    Elementwise,
 }
 
 /// A reduced scalar: already on the host, or still a `[1]` tensor on the device.
@@ -91,11 +99,13 @@ impl Reducer {
         }
     }
 
-    /// This formulation, or the device one if it is [`Reducer::Host`].
-    fn device_form(self, device: &Device) -> Self {
+    /// The device formulation this reducer uses ([`Reducer::on_device`]'s for
+    /// [`Reducer::Host`]).
+    fn form(self, device: &Device) -> Form {
         match self {
-            Reducer::Host => Reducer::on_device(device),
-            r => r,
+            Reducer::Matmul => Form::Matmul,
+            Reducer::Elementwise => Form::Elementwise,
+            Reducer::Host => Reducer::on_device(device).form(device),
         }
     }
 
@@ -111,14 +121,13 @@ impl Reducer {
 
     /// Σx² over every entry, as a `[1]` tensor.
     pub fn sum_sq<const D: usize>(self, t: Tensor<D>) -> Tensor<1> {
-        match self.device_form(&t.device()) {
-            Reducer::Host => unreachable!("device_form never answers Host"),
-            Reducer::Matmul => {
+        match self.form(&t.device()) {
+            Form::Matmul => {
                 let n = t.shape().num_elements();
                 let row = t.reshape([1, n]);
                 row.clone().matmul(row.reshape([n, 1])).reshape([1])
             }
-            Reducer::Elementwise => t.square().sum(),
+            Form::Elementwise => t.square().sum(),
         }
     }
 
@@ -130,34 +139,31 @@ impl Reducer {
     /// [`Reducer::column_sums`] with a `[1, rows]` row of ones made once for many calls (used
     /// when its shape fits).
     pub fn column_sums_with(self, h: Tensor<2>, ones: Option<&Tensor<2>>) -> Tensor<2> {
-        match self.device_form(&h.device()) {
-            Reducer::Host => unreachable!("device_form never answers Host"),
-            Reducer::Matmul => {
+        match self.form(&h.device()) {
+            Form::Matmul => {
                 let [rows, _] = h.dims();
                 match ones {
                     Some(o) if o.dims() == [1, rows] => o.clone().matmul(h),
                     _ => Tensor::<2>::ones([1, rows], &h.device()).matmul(h),
                 }
             }
-            Reducer::Elementwise => h.sum_dim(0),
+            Form::Elementwise => h.sum_dim(0),
         }
     }
 
     /// `W·v` for `W: [rows, cols]`, `v: [cols, 1]`: `[rows, 1]`.
     pub fn matvec(self, w: Tensor<2>, v: Tensor<2>) -> Tensor<2> {
-        match self.device_form(&w.device()) {
-            Reducer::Host => unreachable!("device_form never answers Host"),
-            Reducer::Matmul => w.matmul(v),
-            Reducer::Elementwise => w.mul(v.transpose()).sum_dim(1),
+        match self.form(&w.device()) {
+            Form::Matmul => w.matmul(v),
+            Form::Elementwise => w.mul(v.transpose()).sum_dim(1),
         }
     }
 
     /// `uᵀ·W` for `u: [rows, 1]`, `W: [rows, cols]`: `[1, cols]`.
     pub fn vecmat(self, u: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
-        match self.device_form(&w.device()) {
-            Reducer::Host => unreachable!("device_form never answers Host"),
-            Reducer::Matmul => u.transpose().matmul(w),
-            Reducer::Elementwise => w.mul(u).sum_dim(0),
+        match self.form(&w.device()) {
+            Form::Matmul => u.transpose().matmul(w),
+            Form::Elementwise => w.mul(u).sum_dim(0),
         }
     }
 }

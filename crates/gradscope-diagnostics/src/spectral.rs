@@ -94,20 +94,22 @@ pub(crate) fn sigma(u_sq: f64, z_sq: f64) -> f64 {
 
 /// Power iteration on `w` from `previous` (warm: [`WARM_ITERATIONS`]) or from a fixed start
 /// vector (cold: [`COLD_ITERATIONS`]): on the host for a [`Reducer::Host`] (two passes over W
-/// per iteration, in f64), else through device operations.
+/// per iteration, `crate::host::power_step`), else through device operations.
 pub(crate) fn power_iteration(
     w: &Tensor<2>,
     previous: Option<PowerVector>,
     reducer: Reducer,
 ) -> PowerStep {
     let [_, cols] = w.dims();
+    // The previous vector goes to whichever side it was made on (a mismatch starts cold).
+    let (host_start, device_start) = match previous {
+        Some(PowerVector::Host(v)) if v.len() == cols => (Some(v), None),
+        Some(PowerVector::Device(v)) if v.dims() == [cols, 1] => (None, Some(v)),
+        _ => (None, None),
+    };
     if reducer == Reducer::Host {
-        let start = match previous.clone() {
-            Some(PowerVector::Host(v)) if v.len() == cols => Some(v),
-            _ => None,
-        };
         let host = crate::host::with_f32(w, |m| {
-            let (mut v, iterations) = match start {
+            let (mut v, iterations) = match host_start {
                 Some(v) => (v, WARM_ITERATIONS),
                 None => (crate::host::start_vector(cols), COLD_ITERATIONS),
             };
@@ -128,9 +130,9 @@ pub(crate) fn power_iteration(
         }
     }
     let device = w.device();
-    let (mut v, iterations) = match previous {
-        Some(PowerVector::Device(v)) if v.dims() == [cols, 1] => (v, WARM_ITERATIONS),
-        _ => (start_vector(cols, &device), COLD_ITERATIONS),
+    let (mut v, iterations) = match device_start {
+        Some(v) => (v, WARM_ITERATIONS),
+        None => (start_vector(cols, &device), COLD_ITERATIONS),
     };
     let mut u_sq = Tensor::<1>::zeros([1], &device);
     let mut z_sq = Tensor::<1>::zeros([1], &device);

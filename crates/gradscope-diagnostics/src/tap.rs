@@ -104,6 +104,16 @@ enum LayerTap {
     Hook(usize),
 }
 
+impl LayerTap {
+    /// The zero leaf's gradient, outside autodiff (`None` for a hook, which keeps no tensor).
+    fn leaf_grad(&self, grads: &Gradients) -> Option<Tensor<2>> {
+        match self {
+            LayerTap::Leaf(leaf) => leaf.grad(grads).map(Tensor::inner),
+            LayerTap::Hook(_) => None,
+        }
+    }
+}
+
 impl Tap {
     /// A tap that keeps every layer's ∂L/∂h as a tensor ([`Tap::activation_grad`]: zero
     /// leaves), and activation statistics if `with_stats`. The recorder's taps
@@ -141,11 +151,6 @@ impl Tap {
         self.taps.is_empty()
     }
 
-    /// The mode asked for (a backend without the hook still gets zero leaves).
-    pub fn mode(&self) -> TapMode {
-        self.mode
-    }
-
     /// Whether activation statistics were recorded.
     pub fn has_stats(&self) -> bool {
         self.with_stats
@@ -154,12 +159,9 @@ impl Tap {
     /// ∂L/∂h_l for layer `index` (1-based), outside autodiff; `None` if the layer took no part in
     /// the loss.
     /// Only a zero-leaf tap keeps the gradient itself: a hooked layer's was reduced as backward
-    /// passed through, and this answers `None` (see [`Tap::activation_grad_sq`]).
+    /// passed through (the recorder reads its norm), and this answers `None`.
     pub fn activation_grad(&self, index: usize, grads: &Gradients) -> Option<Tensor<2>> {
-        match self.taps.get(index.checked_sub(1)?)? {
-            LayerTap::Leaf(leaf) => leaf.grad(grads).map(Tensor::inner),
-            LayerTap::Hook(_) => None,
-        }
+        self.taps.get(index.checked_sub(1)?)?.leaf_grad(grads)
     }
 
     /// What the tap has of ∂L/∂h_l for layer `index` (1-based): the hook's reduction or the zero
@@ -233,14 +235,7 @@ impl Tap {
         index
             .checked_sub(1)
             .and_then(|i| self.steps.get(i))
-            .map(|taps| {
-                taps.iter()
-                    .map(|t| match t {
-                        LayerTap::Leaf(leaf) => leaf.grad(grads).map(Tensor::inner),
-                        LayerTap::Hook(_) => None,
-                    })
-                    .collect()
-            })
+            .map(|taps| taps.iter().map(|t| t.leaf_grad(grads)).collect())
             .unwrap_or_default()
     }
 
