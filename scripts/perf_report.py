@@ -247,8 +247,9 @@ def write(a, info, sbs, rec, profiles, started):
         r = sbs.get(("ours", width, "full"), float("nan")) / sbs.get(("ours", width, "plain"), float("nan"))
         verdict = "-" if r != r else ("met" if r <= OVERHEAD_TARGET else "missed")
         w(f"| width {width}: recording overhead, ours full / ours plain ≤ {OVERHEAD_TARGET} | {fmt(r)} | {verdict} |")
-    w("| the same records, bit for bit, on 1 and 2 threads | test "
-      "`reruns_are_byte_identical_across_thread_counts` | checked by `cargo test` |")
+    w("| the same records, bit for bit, on 1 and 2 threads | tests "
+      "`reruns_are_byte_identical_across_thread_counts`, "
+      "`flex_matrix_products_are_the_same_bits_on_any_thread_count` | checked by `cargo test` |")
     w("")
     w(f"## What recording costs (ours alone, depth {DEPTH}, time over `plain`)")
     w("")
@@ -283,7 +284,9 @@ def write(a, info, sbs, rec, profiles, started):
         w("")
         w("Top symbols: " + "; ".join(f"`{s}` {pct:.1f} %" for pct, s in p["top"]) + ".")
         w("")
-    w("How to read it. The matrix products are burn-flex's, through the `gemm` crate; copies,")
+    w("How to read it. The matrix products are burn-flex's, through the `gemm` crate, on both")
+    w("threads (burn-flex's `rayon` feature, with the training loop itself running on a thread of")
+    w("the pool, so that handing a product over costs little: the thread-pool row); copies,")
     w("fills and allocation around them are burn-flex's allocation of every output")
     w("(`FlexTensor::empty` zeroes a byte vector that `Bytes::from_bytes_vec` then copies into an")
     w("aligned buffer), which no caller of burn's tensor API can avoid; the element-wise and")

@@ -305,7 +305,7 @@ pub struct PendingStep {
 /// recorded. Built on demand (only clipped runs pay for it), so that the step holds no gradient
 /// beyond the optimiser's.
 pub fn clip_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
-    let all = collect_unnamed(net, grads);
+    let all = collect_unnamed(net, Some(grads));
     let device = all.first()?.value.device();
     let r = Reducer::on_device(&device);
     let (layers, other) = assign_to_layers(net, &all);
@@ -348,9 +348,10 @@ fn assign_to_layers<N: Network>(net: &N, all: &[CollectedParam]) -> (Vec<Vec<usi
     (layers, other)
 }
 
-/// Every parameter of `net` with its gradient, without paths (the recorder matches by id).
-fn collect_unnamed<N: Network>(net: &N, grads: &Gradients) -> Vec<CollectedParam> {
-    let mut c = ParamCollector::unnamed(Some(grads));
+/// Every parameter of `net` (with its gradient, given `grads`), without paths (the recorder
+/// matches by id).
+fn collect_unnamed<N: Network>(net: &N, grads: Option<&Gradients>) -> Vec<CollectedParam> {
+    let mut c = ParamCollector::unnamed(grads);
     net.visit(&mut c);
     c.params
 }
@@ -382,11 +383,11 @@ impl ModuleVisitor for LayerMatrices {
     }
 }
 
-/// Below this many parameter entries a step's host reductions run on the calling thread: waking
-/// the thread pool and waiting for it twice a step cost more than it saves at depth 32 × width
-/// 64 (131 072 entries, 0.1 ms of reductions) and measured no faster at width 256 (2 million);
-/// at width 1024 (33 million) the pool saves about 3 % of the step.
-pub const PARALLEL_MIN_ENTRIES: usize = 1 << 23;
+/// Below this many parameter entries a step's host reductions run on the calling thread. With
+/// the loop on a pool thread ([`Recorder::record`] is called there by the trainer and the bench)
+/// the other threads are woken cheaply, and across layers the reductions gained at depth 32 ×
+/// width 256 (2 million entries, 17.1 → 16.7 ms a step) and lost nothing at width 64 (131 072).
+pub const PARALLEL_MIN_ENTRIES: usize = 1 << 16;
 
 /// `f` over the layers' jobs, in order: on the thread pool or on this thread. Each job reduces
 /// the same way wherever it runs, so the results do not depend on the choice.
@@ -448,7 +449,9 @@ impl Recorder {
     /// them are too small for the backend to spread over its threads, so on a large network
     /// they run in parallel across layers (rayon, from [`PARALLEL_MIN_ENTRIES`]); each is
     /// computed the same way whichever thread runs it, so the results do not depend on the
-    /// schedule.
+    /// schedule. [`Recorder::record`] does the same work but starts what needs only the forward
+    /// pass (activation statistics, weight norms, power iterations) on another thread while
+    /// `backward()` runs.
     pub fn after_backward<N: Network>(
         &mut self,
         net: &N,
@@ -456,10 +459,96 @@ impl Recorder {
         loss: &Tensor<1>,
         grads: &Gradients,
     ) -> PendingStep {
-        let reducer = Reducer::for_device(&loss.device());
+        let forward = self.forward_part(net, tap, &loss.device());
+        let (done, ()) = forward.run_alongside(false, || ());
+        self.backward_part(net, tap, loss, grads, done)
+    }
+
+    /// What a recorded step can measure once the forward pass has run: the weights (collected
+    /// outside autodiff), their assignment to layers, and each layer's forward-only job. Cheap
+    /// bookkeeping; nothing is reduced yet.
+    pub(crate) fn forward_part<N: Network>(
+        &mut self,
+        net: &N,
+        tap: &Tap,
+        device: &burn::tensor::Device,
+    ) -> ForwardPart {
+        let reducer = Reducer::for_device(device);
         if tap.zeros.len() > self.zeros.len() {
             self.zeros = tap.zeros.clone();
         }
+        let params = collect_unnamed(net, None);
+        let (layer_params, unclaimed) = assign_to_layers(net, &params);
+        let mut jobs = Vec::with_capacity(layer_params.len());
+        let mut slot = 0;
+        for (l, ids) in (1..).zip(&layer_params) {
+            let matrices: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|&i| params[i].rank == 2 && params[i].matrix.is_some())
+                .collect();
+            let mut spectral = Vec::new();
+            let mut recurrent = None;
+            if self.options.weight_norms {
+                for &i in &matrices {
+                    spectral.push((i, slot, self.spectral.take(slot)));
+                    slot += 1;
+                }
+                if let Some(u) = net.recurrent_matrix(l) {
+                    recurrent = Some((u.inner(), slot, self.spectral.take(slot)));
+                    slot += 1;
+                }
+            }
+            jobs.push(ForwardJob {
+                spectral,
+                recurrent,
+                output: tap
+                    .outputs
+                    .get(l - 1)
+                    .map(|h| (h.clone(), tap.activations.get(l - 1).copied().flatten())),
+            });
+        }
+        // One row of ones for every layer's column sums (all layers see the same batch).
+        let ones = match (reducer, tap.outputs.first()) {
+            (Reducer::Matmul, Some(h)) => Some(Tensor::<2>::ones([1, h.dims()[0]], &h.device())),
+            _ => None,
+        };
+        let numel: usize = params.iter().map(|p| p.value.dims()[0]).sum();
+        ForwardPart {
+            parallel: numel >= PARALLEL_MIN_ENTRIES || reducer != Reducer::Host,
+            reducer,
+            params,
+            layer_params,
+            unclaimed,
+            jobs,
+            ones,
+            weight_norms: self.options.weight_norms,
+        }
+    }
+
+    /// Completes the step's queue once `grads` exist: the activation and parameter gradients'
+    /// sums, the forward part's results, and the global gradient norm, into one scalar batch in
+    /// layer order.
+    pub(crate) fn backward_part<N: Network>(
+        &mut self,
+        net: &N,
+        tap: &Tap,
+        loss: &Tensor<1>,
+        grads: &Gradients,
+        forward: ForwardDone,
+    ) -> PendingStep {
+        let ForwardDone {
+            part:
+                ForwardPart {
+                    parallel,
+                    reducer,
+                    params: early_params,
+                    mut layer_params,
+                    mut unclaimed,
+                    ..
+                },
+            sums: early,
+        } = forward;
         let mut batch = ScalarBatch::default();
         let loss_inner = loss.clone().inner().reshape([1]);
         let loss_host = (reducer == Reducer::Host)
@@ -471,86 +560,90 @@ impl Recorder {
             None => batch.push_tensor(loss_inner),
         };
 
-        // Every parameter once, with its gradient; then assign them to layers by id.
-        let all = collect_unnamed(net, grads);
-        let (layer_params, unclaimed) = assign_to_layers(net, &all);
+        // Every parameter again, now with its gradient: the same walk, so the same order and the
+        // same assignment to layers (checked, and redone if a network walks differently).
+        let all = collect_unnamed(net, Some(grads));
+        if all.len() != early_params.len()
+            || all.iter().zip(&early_params).any(|(a, b)| a.id != b.id)
+        {
+            (layer_params, unclaimed) = assign_to_layers(net, &all);
+        }
+        let early_ids: Vec<ParamId> = early_params.iter().map(|p| p.id).collect();
+        drop(early_params);
 
-        // What each layer reduces (cheap bookkeeping, in order).
-        let mut jobs = Vec::with_capacity(layer_params.len());
-        let mut slot = 0;
-        for (l, params) in (1..).zip(layer_params) {
-            let weights: Vec<usize> = params
-                .iter()
-                .copied()
-                .filter(|&i| all[i].rank == 2 && all[i].grad.is_some())
-                .collect();
-            let mut spectral = Vec::new();
-            let mut recurrent = None;
-            if self.options.weight_norms {
-                for &i in &weights {
-                    if all[i].matrix.is_some() {
-                        spectral.push((i, slot, self.spectral.take(slot)));
-                        slot += 1;
-                    }
-                }
-                if let Some(u) = net.recurrent_matrix(l) {
-                    recurrent = Some((u.inner(), slot, self.spectral.take(slot)));
-                    slot += 1;
-                }
-            }
-            jobs.push(LayerJob {
+        let jobs: Vec<BackwardJob> = (1..)
+            .zip(layer_params)
+            .map(|(l, params)| BackwardJob {
                 act_grad: tap.tapped_grad(l, grads),
                 step_grads: tap.tapped_step_grads(l, grads),
                 params,
-                weights,
-                spectral,
-                recurrent,
-                output: tap
-                    .outputs
-                    .get(l - 1)
-                    .map(|h| (h.clone(), tap.activations.get(l - 1).copied().flatten())),
-            });
-        }
-
-        // The reductions themselves, in parallel across layers.
-        let weight_norms = self.options.weight_norms;
-        // One row of ones for every layer's column sums (all layers see the same batch).
-        let ones = match (reducer, tap.outputs.first()) {
-            (Reducer::Matmul, Some(h)) => Some(Tensor::<2>::ones([1, h.dims()[0]], &h.device())),
-            _ => None,
-        };
-        let numel: usize = all.iter().map(|p| p.value.dims()[0]).sum();
-        let parallel = numel >= PARALLEL_MIN_ENTRIES || reducer != Reducer::Host;
-        let done: Vec<LayerSums> = map_layers(jobs, parallel, |job| {
-            job.reduce(&all, reducer, weight_norms, ones.as_ref())
-        });
+            })
+            .collect();
+        let done: Vec<BackwardSums> = map_layers(jobs, parallel, |job| job.reduce(&all, reducer));
 
         // Into the scalar batch, in layer order.
+        let weight_norms = self.options.weight_norms;
+        let mut early = early.into_iter();
         let mut layers = Vec::with_capacity(done.len());
         let mut grad_parts = Vec::new();
-        for sums in done {
+        for late in done {
+            let early = early.next().unwrap_or_default();
             let mut pending = PendingLayer {
-                act_grad_sq: sums.act_grad_sq.map(|t| batch.push(t)),
-                time_grad_sq: sums
+                act_grad_sq: late.act_grad_sq.map(|t| batch.push(t)),
+                time_grad_sq: late
                     .time_grad_sq
                     .into_iter()
                     .map(|t| t.map(|t| batch.push(t)))
                     .collect(),
                 ..PendingLayer::default()
             };
-            grad_parts.extend(sums.weight_grad_sq.clone());
-            grad_parts.extend(sums.bias_grad_sq.clone());
-            pending.weight_grad_sq = sums.weight_grad_sq.map(|t| batch.push(t));
-            pending.bias_grad_sq = sums.bias_grad_sq.map(|t| batch.push(t));
-            pending.old_sq = sums.weight_sq.clone();
-            pending.weight_sq = sums.weight_sq.map(|t| batch.push(t));
-            for (slot, step) in sums.spectral {
-                self.spectral.put(slot, step.v);
-                let u = batch.push(step.u_sq);
-                let z = batch.push(step.z_sq);
+            grad_parts.extend(late.weight_grad_sq.clone());
+            grad_parts.extend(late.bias_grad_sq.clone());
+            pending.weight_grad_sq = late.weight_grad_sq.map(|t| batch.push(t));
+            pending.bias_grad_sq = late.bias_grad_sq.map(|t| batch.push(t));
+            // Every matrix's vector goes back for the next step; the record reports the
+            // matrices that have a gradient (the layer's weights), in order.
+            let weight_ids: Vec<ParamId> = late.weights.iter().map(|&i| all[i].id).collect();
+            // (matrix, ‖u‖², ‖z‖², ‖W‖²)
+            let mut spectral: Vec<(ParamId, Sum, Sum, Option<Sum>)> = Vec::new();
+            for (i, slot, step) in early.spectral {
+                let PowerStep {
+                    u_sq,
+                    z_sq,
+                    v,
+                    w_sq,
+                } = step;
+                self.spectral.put(slot, v);
+                let id = early_ids[i];
+                if weight_ids.contains(&id) {
+                    spectral.push((id, u_sq, z_sq, w_sq));
+                }
+            }
+            // ‖W‖² from the power iteration's own pass over W where it summed it (on the host).
+            let weight_sq = if weight_norms && !late.weights.is_empty() {
+                add_all(
+                    late.weights
+                        .iter()
+                        .map(|&i| {
+                            spectral
+                                .iter()
+                                .find(|(id, ..)| *id == all[i].id)
+                                .and_then(|(.., w_sq)| w_sq.clone())
+                                .unwrap_or_else(|| reducer.reduce_sq(all[i].value.clone()))
+                        })
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            pending.old_sq = weight_sq.clone();
+            pending.weight_sq = weight_sq.map(|t| batch.push(t));
+            for (_, u_sq, z_sq, _) in spectral {
+                let u = batch.push(u_sq);
+                let z = batch.push(z_sq);
                 pending.spectral.push((u, z));
             }
-            if let Some((slot, step, radius)) = sums.recurrent {
+            if let Some((slot, step, radius)) = early.recurrent {
                 self.spectral.put(slot, step.v);
                 let u = batch.push(step.u_sq);
                 let z = batch.push(step.z_sq);
@@ -559,7 +652,7 @@ impl Recorder {
                     radius.into_iter().map(|t| batch.push_tensor(t)).collect();
             }
             if self.options.update_ratios {
-                for &i in &sums.weights {
+                for &i in &late.weights {
                     if let Some(m) = &all[i].matrix {
                         pending.weight_ids.push(all[i].id);
                         // Held across the optimiser step, which then writes the new weights
@@ -570,7 +663,7 @@ impl Recorder {
                     }
                 }
             }
-            if let Some((stats, output)) = sums.stats {
+            if let Some((stats, output)) = early.stats {
                 pending.sums = Some((batch.push(stats.sum), batch.push(stats.centred_sq)));
                 pending.numel = stats.numel;
                 pending.saturated = stats.saturated.map(|t| batch.push(t));
@@ -606,44 +699,131 @@ impl Recorder {
     }
 }
 
-/// One layer's share of a recorded step: indices into the step's collected parameters, and the
-/// tensors to reduce.
-struct LayerJob {
-    act_grad: Option<TappedGrad>,
-    /// ∂L/∂h_t of each time step (recurrent layers).
-    step_grads: Vec<Option<TappedGrad>>,
-    params: Vec<usize>,
-    weights: Vec<usize>,
-    /// (parameter, power-iteration slot, previous singular vector)
+/// A recorded step's forward-only work, queued by [`Recorder::forward_part`].
+pub(crate) struct ForwardPart {
+    parallel: bool,
+    reducer: Reducer,
+    /// Every parameter, collected without gradients.
+    params: Vec<CollectedParam>,
+    layer_params: Vec<Vec<usize>>,
+    unclaimed: Vec<usize>,
+    jobs: Vec<ForwardJob>,
+    ones: Option<Tensor<2>>,
+    weight_norms: bool,
+}
+
+/// The forward part with its reductions done.
+pub(crate) struct ForwardDone {
+    part: ForwardPart,
+    sums: Vec<ForwardSums>,
+}
+
+impl ForwardPart {
+    /// Runs the forward-only reductions, and `f` (the backward pass) beside them: with
+    /// `overlap` and on the CPU backends the reductions are spawned on the thread pool first, so
+    /// an idle core does them while this thread runs `f`; otherwise one after the other. Either
+    /// way each reduction is computed the same way, so the results are the same.
+    pub(crate) fn run_alongside<R>(
+        mut self,
+        overlap: bool,
+        f: impl FnOnce() -> R,
+    ) -> (ForwardDone, R) {
+        let jobs = std::mem::take(&mut self.jobs);
+        let (parallel, reducer, weight_norms) = (self.parallel, self.reducer, self.weight_norms);
+        let (params, ones) = (&self.params, self.ones.as_ref());
+        let reduce = move |jobs: Vec<ForwardJob>| {
+            map_layers(jobs, parallel, |job| {
+                job.reduce(params, reducer, weight_norms, ones)
+            })
+        };
+        let (sums, r) = if overlap && reducer == Reducer::Host && rayon::current_num_threads() > 1 {
+            let mut sums = Vec::new();
+            let r = rayon::in_place_scope(|s| {
+                let sums = &mut sums;
+                s.spawn(move |_| *sums = reduce(jobs));
+                f()
+            });
+            (sums, r)
+        } else {
+            let r = f();
+            (reduce(jobs), r)
+        };
+        (ForwardDone { part: self, sums }, r)
+    }
+}
+
+/// One layer's forward-only share of a recorded step.
+struct ForwardJob {
+    /// (parameter, power-iteration slot, previous singular vector) of each weight matrix
     spectral: Vec<(usize, usize, Option<PowerVector>)>,
     /// (recurrent state matrix, its power-iteration slot, previous singular vector)
     recurrent: Option<(Tensor<2>, usize, Option<PowerVector>)>,
     output: Option<(Tensor<2>, Option<gradscope_model::Activation>)>,
 }
 
-/// The queued reductions of one layer.
-struct LayerSums {
-    act_grad_sq: Option<Sum>,
-    time_grad_sq: Vec<Option<Sum>>,
-    weight_grad_sq: Option<Sum>,
-    bias_grad_sq: Option<Sum>,
-    weight_sq: Option<Sum>,
-    weights: Vec<usize>,
-    /// (power-iteration slot, its last iteration)
-    spectral: Vec<(usize, PowerStep)>,
+/// What a [`ForwardJob`] reduced.
+#[derive(Default)]
+struct ForwardSums {
+    /// (parameter, power-iteration slot, its last iteration)
+    spectral: Vec<(usize, usize, PowerStep)>,
     /// The recurrent state matrix's (slot, last power iteration, spectral-radius sums).
     recurrent: Option<(usize, PowerStep, Vec<Tensor<1>>)>,
     stats: Option<(LayerStats, Tensor<2>)>,
 }
 
-impl LayerJob {
+impl ForwardJob {
     fn reduce(
         self,
         all: &[CollectedParam],
         r: Reducer,
         weight_norms: bool,
         ones: Option<&Tensor<2>>,
-    ) -> LayerSums {
+    ) -> ForwardSums {
+        let spectral = if weight_norms {
+            self.spectral
+                .into_iter()
+                .filter_map(|(i, slot, previous)| {
+                    let m = all[i].matrix.as_ref()?;
+                    Some((i, slot, power_iteration(m, previous, r)))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let recurrent = self.recurrent.map(|(u, slot, previous)| {
+            (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
+        });
+        ForwardSums {
+            spectral,
+            recurrent,
+            stats: self
+                .output
+                .map(|(h, activation)| (layer_stats(h.clone(), activation, r, ones), h)),
+        }
+    }
+}
+
+/// One layer's share of a recorded step once its gradients exist: indices into the step's
+/// collected parameters, and the tapped activation gradients.
+struct BackwardJob {
+    act_grad: Option<TappedGrad>,
+    /// ∂L/∂h_t of each time step (recurrent layers).
+    step_grads: Vec<Option<TappedGrad>>,
+    params: Vec<usize>,
+}
+
+/// What a [`BackwardJob`] reduced.
+struct BackwardSums {
+    act_grad_sq: Option<Sum>,
+    time_grad_sq: Vec<Option<Sum>>,
+    weight_grad_sq: Option<Sum>,
+    bias_grad_sq: Option<Sum>,
+    /// The layer's weight matrices with a gradient, in order.
+    weights: Vec<usize>,
+}
+
+impl BackwardJob {
+    fn reduce(self, all: &[CollectedParam], r: Reducer) -> BackwardSums {
         let mut weight_grads = Vec::new();
         let mut bias_grads = Vec::new();
         for &i in &self.params {
@@ -656,39 +836,7 @@ impl LayerJob {
                 }
             }
         }
-        let spectral: Vec<(usize, usize, PowerStep)> = self
-            .spectral
-            .into_iter()
-            .filter_map(|(i, slot, previous)| {
-                let m = all[i].matrix.as_ref()?;
-                Some((i, slot, power_iteration(m, previous, r)))
-            })
-            .collect();
-        // ‖W‖² from the power iteration's own pass over W where it summed it (on the host).
-        let weight_sq = if weight_norms && !self.weights.is_empty() {
-            add_all(
-                self.weights
-                    .iter()
-                    .map(|&i| {
-                        spectral
-                            .iter()
-                            .find(|(j, _, _)| *j == i)
-                            .and_then(|(_, _, step)| step.w_sq.clone())
-                            .unwrap_or_else(|| r.reduce_sq(all[i].value.clone()))
-                    })
-                    .collect(),
-            )
-        } else {
-            None
-        };
-        let spectral = spectral
-            .into_iter()
-            .map(|(_, slot, step)| (slot, step))
-            .collect();
-        let recurrent = self.recurrent.map(|(u, slot, previous)| {
-            (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
-        });
-        LayerSums {
+        BackwardSums {
             act_grad_sq: self.act_grad.map(|g| g.sum_sq(r)),
             time_grad_sq: self
                 .step_grads
@@ -697,13 +845,12 @@ impl LayerJob {
                 .collect(),
             weight_grad_sq: add_all(weight_grads),
             bias_grad_sq: add_all(bias_grads),
-            weight_sq,
-            weights: self.weights,
-            spectral,
-            recurrent,
-            stats: self
-                .output
-                .map(|(h, activation)| (layer_stats(h.clone(), activation, r, ones), h)),
+            weights: self
+                .params
+                .iter()
+                .copied()
+                .filter(|&i| all[i].rank == 2 && all[i].grad.is_some())
+                .collect(),
         }
     }
 }
@@ -716,7 +863,7 @@ impl LayerJob {
 /// the update is a training input, so it stays what it was before the recorder reduced on the
 /// host, and the bundled sweeps' results with it.
 pub fn global_grad_norm_sq<N: Network>(net: &N, grads: &Gradients) -> Option<Tensor<1>> {
-    let params = collect_unnamed(net, grads);
+    let params = collect_unnamed(net, Some(grads));
     let reducer = Reducer::on_device(&params.first()?.value.device());
     params
         .into_iter()

@@ -76,8 +76,11 @@ impl Recorder {
             net.forward_observed(x, ctx, &mut NoObserver)
         };
         let loss = loss_fn(out);
-        let grads = loss.backward();
-        let pending = self.after_backward(net, &tap, &loss, &grads);
+        // What needs only the forward pass (activation statistics, weight norms, power
+        // iterations) is reduced on another thread of the pool while this one back-propagates.
+        let forward = self.forward_part(net, &tap, &loss.device());
+        let (done, grads) = forward.run_alongside(true, || loss.backward());
+        let pending = self.backward_part(net, &tap, &loss, &grads, done);
         ObservedStep { pending, grads }
     }
 }

@@ -273,6 +273,10 @@ pub fn peak_rss_mib() -> f64 {
 
 /// Times `steps` steps of `cell` after `warmup` untimed ones.
 pub fn run_cell(cell: Cell, backend: BackendKind, steps: usize, warmup: usize) -> CellResult {
+    crate::pool::on_pool(|| run_cell_here(cell, backend, steps, warmup))
+}
+
+fn run_cell_here(cell: Cell, backend: BackendKind, steps: usize, warmup: usize) -> CellResult {
     let mut bench = Bench::new(cell, backend);
     let mut last = f64::NAN;
     for _ in 0..warmup {

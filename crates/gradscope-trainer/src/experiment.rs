@@ -375,6 +375,9 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutcome>
 /// same weights, which is what drawing them under [`gradscope_model::with_seed`] does. The
 /// experiment's `[model]` section is not used (`info` describes the network); everything else
 /// in it is (data seed, optimiser, steps, recording, thresholds, backend).
+///
+/// The run executes on a thread of rayon's pool ([`crate::pool::on_pool`]), so the matrix
+/// products burn hands to rayon share the cores with the loop instead of competing with it.
 pub fn train<N, F>(
     exp: &Experiment,
     data: &Dataset,
@@ -385,7 +388,22 @@ pub fn train<N, F>(
 ) -> Result<RunOutcome>
 where
     N: Network + Clone,
-    F: Fn(&Device) -> N,
+    F: Fn(&Device) -> N + Sync,
+{
+    crate::pool::on_pool(|| train_here(exp, data, loss, info, &build, opts))
+}
+
+fn train_here<N, F>(
+    exp: &Experiment,
+    data: &Dataset,
+    loss: Loss,
+    info: &NetworkInfo,
+    build: &F,
+    opts: &RunOptions,
+) -> Result<RunOutcome>
+where
+    N: Network + Clone,
+    F: Fn(&Device) -> N + Sync,
 {
     let started = Instant::now();
     let baseline_on = exp.train.baseline && !opts.no_baseline;

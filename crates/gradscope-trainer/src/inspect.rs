@@ -178,6 +178,16 @@ pub fn inspect(
     probe_loss: ProbeLoss,
     max_memory: Option<u64>,
 ) -> Result<InspectReport> {
+    crate::pool::on_pool(|| inspect_here(exp, seeds, batch_size, probe_loss, max_memory))
+}
+
+fn inspect_here(
+    exp: &Experiment,
+    seeds: usize,
+    batch_size: usize,
+    probe_loss: ProbeLoss,
+    max_memory: Option<u64>,
+) -> Result<InspectReport> {
     let (data, spec, loss) = prepare(exp)?;
     let mut need = crate::experiment::workload(exp, &data, &spec, 1);
     need.batch = batch_size;

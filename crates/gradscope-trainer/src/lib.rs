@@ -26,6 +26,7 @@ pub mod inspect;
 pub mod memory;
 pub mod optimizer;
 pub mod output;
+pub mod pool;
 pub mod progress;
 pub mod report_text;
 pub mod signal;
