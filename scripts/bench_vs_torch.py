@@ -37,6 +37,12 @@ def steps_for(depth, width, batch, budget_gflop, min_steps):
     return int(max(min_steps, min(200, budget_gflop / max(gflop, 1e-3))))
 
 
+def cell_args(depth, width, batch, mode, steps, warmup):
+    """The arguments naming one cell, the same for `gradscope bench` and the peer."""
+    return ["--depth", str(depth), "--width", str(width), "--batch", str(batch), "--mode", mode,
+            "--steps", str(steps), "--warmup", str(warmup)]
+
+
 def run_json(cmd, env):
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -101,8 +107,7 @@ def main():
                 for mode in modes:
                     steps = steps_for(depth, width, a.batch, a.budget_gflop, a.min_steps)
                     warm = max(3, steps // 10)
-                    cell = ["--depth", str(depth), "--width", str(width), "--batch", str(a.batch),
-                            "--mode", mode, "--steps", str(steps), "--warmup", str(warm)]
+                    cell = cell_args(depth, width, a.batch, mode, steps, warm)
                     for rep in range(a.reps):
                         for name, binary, device, extra in variants:
                             env = dict(base_env, **extra)

@@ -32,7 +32,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_vs_torch import flops, run_json, steps_for  # noqa: E402
+from bench_vs_torch import cell_args, flops, run_json, steps_for  # noqa: E402
 
 DEPTH = 32
 BATCH = 128
@@ -78,15 +78,13 @@ def median(values):
 
 
 def ours(binary, depth, width, mode, steps, warm, env, extra=()):
-    cell = ["--depth", str(depth), "--width", str(width), "--batch", str(BATCH), "--mode", mode,
-            "--steps", str(steps), "--warmup", str(warm), *extra]
-    return run_json([binary, "--device", "flex", "bench", *cell, "--json"], env)
+    cell = cell_args(depth, width, BATCH, mode, steps, warm)
+    return run_json([binary, "--device", "flex", "bench", *cell, *extra, "--json"], env)
 
 
 def torch(python, peer, depth, width, mode, steps, warm, env, threads):
-    cell = ["--depth", str(depth), "--width", str(width), "--batch", str(BATCH), "--mode", mode,
-            "--steps", str(steps), "--warmup", str(warm), "--threads", str(threads)]
-    return run_json([python, peer, *cell], env)
+    cell = cell_args(depth, width, BATCH, mode, steps, warm)
+    return run_json([python, peer, *cell, "--threads", str(threads)], env)
 
 
 def side_by_side(a, env):

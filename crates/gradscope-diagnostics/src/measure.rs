@@ -459,9 +459,9 @@ impl Recorder {
         loss: &Tensor<1>,
         grads: &Gradients,
     ) -> PendingStep {
-        let forward = self.forward_part(net, tap, &loss.device());
-        let (done, ()) = forward.run_alongside(false, || ());
-        self.backward_part(net, tap, loss, grads, done)
+        let mut forward = self.forward_part(net, tap, &loss.device());
+        let (early, ()) = forward.run_alongside(false, || ());
+        self.backward_part(net, tap, loss, grads, forward, early)
     }
 
     /// What a recorded step can measure once the forward pass has run: the weights (collected
@@ -522,7 +522,6 @@ impl Recorder {
             unclaimed,
             jobs,
             ones,
-            weight_norms: self.options.weight_norms,
         }
     }
 
@@ -535,19 +534,16 @@ impl Recorder {
         tap: &Tap,
         loss: &Tensor<1>,
         grads: &Gradients,
-        forward: ForwardDone,
+        forward: ForwardPart,
+        early: Vec<ForwardSums>,
     ) -> PendingStep {
-        let ForwardDone {
-            part:
-                ForwardPart {
-                    parallel,
-                    reducer,
-                    params: early_params,
-                    mut layer_params,
-                    mut unclaimed,
-                    ..
-                },
-            sums: early,
+        let ForwardPart {
+            parallel,
+            reducer,
+            params: mut all,
+            layer_params,
+            unclaimed,
+            ..
         } = forward;
         let mut batch = ScalarBatch::default();
         let loss_inner = loss.clone().inner().reshape([1]);
@@ -560,16 +556,8 @@ impl Recorder {
             None => batch.push_tensor(loss_inner),
         };
 
-        // Every parameter again, now with its gradient: the same walk, so the same order and the
-        // same assignment to layers (checked, and redone if a network walks differently).
-        let all = collect_unnamed(net, Some(grads));
-        if all.len() != early_params.len()
-            || all.iter().zip(&early_params).any(|(a, b)| a.id != b.id)
-        {
-            (layer_params, unclaimed) = assign_to_layers(net, &all);
-        }
-        let early_ids: Vec<ParamId> = early_params.iter().map(|p| p.id).collect();
-        drop(early_params);
+        // The parameters collected before backward, now with their gradients.
+        gradscope_model::read_grads(net, &mut all, grads);
 
         let jobs: Vec<BackwardJob> = (1..)
             .zip(layer_params)
@@ -603,9 +591,8 @@ impl Recorder {
             pending.bias_grad_sq = late.bias_grad_sq.map(|t| batch.push(t));
             // Every matrix's vector goes back for the next step; the record reports the
             // matrices that have a gradient (the layer's weights), in order.
-            let weight_ids: Vec<ParamId> = late.weights.iter().map(|&i| all[i].id).collect();
             // (matrix, ‖u‖², ‖z‖², ‖W‖²)
-            let mut spectral: Vec<(ParamId, Sum, Sum, Option<Sum>)> = Vec::new();
+            let mut spectral: Vec<(usize, Sum, Sum, Option<Sum>)> = Vec::new();
             for (i, slot, step) in early.spectral {
                 let PowerStep {
                     u_sq,
@@ -614,9 +601,8 @@ impl Recorder {
                     w_sq,
                 } = step;
                 self.spectral.put(slot, v);
-                let id = early_ids[i];
-                if weight_ids.contains(&id) {
-                    spectral.push((id, u_sq, z_sq, w_sq));
+                if late.weights.contains(&i) {
+                    spectral.push((i, u_sq, z_sq, w_sq));
                 }
             }
             // ‖W‖² from the power iteration's own pass over W where it summed it (on the host).
@@ -627,7 +613,7 @@ impl Recorder {
                         .map(|&i| {
                             spectral
                                 .iter()
-                                .find(|(id, ..)| *id == all[i].id)
+                                .find(|(j, ..)| *j == i)
                                 .and_then(|(.., w_sq)| w_sq.clone())
                                 .unwrap_or_else(|| reducer.reduce_sq(all[i].value.clone()))
                         })
@@ -709,13 +695,6 @@ pub(crate) struct ForwardPart {
     unclaimed: Vec<usize>,
     jobs: Vec<ForwardJob>,
     ones: Option<Tensor<2>>,
-    weight_norms: bool,
-}
-
-/// The forward part with its reductions done.
-pub(crate) struct ForwardDone {
-    part: ForwardPart,
-    sums: Vec<ForwardSums>,
 }
 
 impl ForwardPart {
@@ -724,19 +703,17 @@ impl ForwardPart {
     /// an idle core does them while this thread runs `f`; otherwise one after the other. Either
     /// way each reduction is computed the same way, so the results are the same.
     pub(crate) fn run_alongside<R>(
-        mut self,
+        &mut self,
         overlap: bool,
         f: impl FnOnce() -> R,
-    ) -> (ForwardDone, R) {
+    ) -> (Vec<ForwardSums>, R) {
         let jobs = std::mem::take(&mut self.jobs);
-        let (parallel, reducer, weight_norms) = (self.parallel, self.reducer, self.weight_norms);
+        let (parallel, reducer) = (self.parallel, self.reducer);
         let (params, ones) = (&self.params, self.ones.as_ref());
         let reduce = move |jobs: Vec<ForwardJob>| {
-            map_layers(jobs, parallel, |job| {
-                job.reduce(params, reducer, weight_norms, ones)
-            })
+            map_layers(jobs, parallel, |job| job.reduce(params, reducer, ones))
         };
-        let (sums, r) = if overlap && reducer == Reducer::Host && rayon::current_num_threads() > 1 {
+        if overlap && reducer == Reducer::Host && rayon::current_num_threads() > 1 {
             let mut sums = Vec::new();
             let r = rayon::in_place_scope(|s| {
                 let sums = &mut sums;
@@ -747,8 +724,7 @@ impl ForwardPart {
         } else {
             let r = f();
             (reduce(jobs), r)
-        };
-        (ForwardDone { part: self, sums }, r)
+        }
     }
 }
 
@@ -763,7 +739,7 @@ struct ForwardJob {
 
 /// What a [`ForwardJob`] reduced.
 #[derive(Default)]
-struct ForwardSums {
+pub(crate) struct ForwardSums {
     /// (parameter, power-iteration slot, its last iteration)
     spectral: Vec<(usize, usize, PowerStep)>,
     /// The recurrent state matrix's (slot, last power iteration, spectral-radius sums).
@@ -772,24 +748,16 @@ struct ForwardSums {
 }
 
 impl ForwardJob {
-    fn reduce(
-        self,
-        all: &[CollectedParam],
-        r: Reducer,
-        weight_norms: bool,
-        ones: Option<&Tensor<2>>,
-    ) -> ForwardSums {
-        let spectral = if weight_norms {
-            self.spectral
-                .into_iter()
-                .filter_map(|(i, slot, previous)| {
-                    let m = all[i].matrix.as_ref()?;
-                    Some((i, slot, power_iteration(m, previous, r)))
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+    fn reduce(self, all: &[CollectedParam], r: Reducer, ones: Option<&Tensor<2>>) -> ForwardSums {
+        // Empty unless the options ask for weight norms (`Recorder::forward_part`).
+        let spectral = self
+            .spectral
+            .into_iter()
+            .filter_map(|(i, slot, previous)| {
+                let m = all[i].matrix.as_ref()?;
+                Some((i, slot, power_iteration(m, previous, r)))
+            })
+            .collect();
         let recurrent = self.recurrent.map(|(u, slot, previous)| {
             (slot, power_iteration(&u, previous, r), radius_sums(&u, r))
         });

@@ -78,9 +78,9 @@ impl Recorder {
         let loss = loss_fn(out);
         // What needs only the forward pass (activation statistics, weight norms, power
         // iterations) is reduced on another thread of the pool while this one back-propagates.
-        let forward = self.forward_part(net, &tap, &loss.device());
-        let (done, grads) = forward.run_alongside(true, || loss.backward());
-        let pending = self.backward_part(net, &tap, &loss, &grads, done);
+        let mut forward = self.forward_part(net, &tap, &loss.device());
+        let (early, grads) = forward.run_alongside(true, || loss.backward());
+        let pending = self.backward_part(net, &tap, &loss, &grads, forward, early);
         ObservedStep { pending, grads }
     }
 }

@@ -497,11 +497,10 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 /// Every per-layer quantity of a full recorded step (with an SGD step) equals its float64
-/// recomputation on the host, layer by layer, on every CPU backend: flex reduces through matrix
-/// products and ndarray element-wise (`Reducer`), and both reduce the layers in parallel. The
-/// f32 sums run over at most 16·64 = 1024 terms, so 1e-4 relative is a wide bound; the spectral
-/// norm is a 30-iteration cold power iteration against an exact f64 one, so 2e-2 as in the
-/// spectral module's own test.
+/// recomputation on the host, layer by layer, on every CPU backend (both reduce each tensor in one
+/// blocked pass over its own buffer, `Reducer::Host`). The f32 sums run over at most 16·64 = 1024
+/// terms, so 1e-4 relative is a wide bound; the spectral norm is a 30-iteration cold power
+/// iteration against an exact f64 one, so 2e-2 as in the spectral module's own test.
 #[test]
 fn recorded_step_matches_host_recomputation_on_every_backend() {
     use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};

@@ -70,6 +70,8 @@ pub use mlp::{MAX_DEPTH, MlpConfig};
 pub use net::{DeepNet, Network, linear_params};
 pub use norm::{Norm, NormKind, NormPosition};
 pub use observer::{CollectOutputs, LayerInfo, LayerObserver, NoObserver};
-pub use params::{CollectedParam, ParamCollector, collect_params, leaf_params, materialize_params};
+pub use params::{
+    CollectedParam, ParamCollector, collect_params, leaf_params, materialize_params, read_grads,
+};
 pub use rnn::{Cell, RecurrentInit, RecurrentLayer, Rnn, RnnConfig};
 pub use seed::with_seed;

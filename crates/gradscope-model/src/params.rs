@@ -137,6 +137,36 @@ impl ModuleVisitor for ParamCollector<'_> {
     }
 }
 
+/// Reads the gradients of `params`, collected from `module` without them (a [`ParamCollector`]
+/// given no gradients): one walk that touches nothing but the gradients, so a caller can collect
+/// the values before `backward()` and the gradients after it. Parameters are matched by id (the
+/// same walk meets them in the same order); one the walk does not meet keeps `grad: None`.
+pub fn read_grads<M: Module>(module: &M, params: &mut [CollectedParam], grads: &Gradients) {
+    struct Reader<'a> {
+        params: &'a mut [CollectedParam],
+        next: usize,
+        grads: &'a Gradients,
+    }
+    impl ModuleVisitor for Reader<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let at = if self.params.get(self.next).is_some_and(|p| p.id == param.id) {
+                Some(self.next)
+            } else {
+                self.params.iter().position(|p| p.id == param.id)
+            };
+            if let Some(i) = at {
+                self.params[i].grad = param.val().grad(self.grads).map(|g| flat(g.inner()));
+                self.next = i + 1;
+            }
+        }
+    }
+    module.visit(&mut Reader {
+        params,
+        next: 0,
+        grads,
+    });
+}
+
 /// Collects the parameters of `module` (and their gradients, if `grads` is given).
 pub fn collect_params<M: Module>(module: &M, grads: Option<&Gradients>) -> Vec<CollectedParam> {
     let mut collector = ParamCollector::new(grads);

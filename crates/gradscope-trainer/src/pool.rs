@@ -10,13 +10,10 @@
 //! `gemm` splits the output, never a sum, across threads.
 
 /// Runs `f` on a thread of the current rayon pool (the global one unless called inside
-/// [`rayon::ThreadPool::install`]), or directly when already on one.
+/// [`rayon::ThreadPool::install`]); on this thread when it already is one (what
+/// [`rayon::scope`] does).
 pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        rayon::scope(|_| f())
-    }
+    rayon::scope(|_| f())
 }
 
 #[cfg(test)]
