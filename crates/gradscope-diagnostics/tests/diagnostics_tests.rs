@@ -838,3 +838,95 @@ fn a_linear_recurrence_scales_the_gradient_by_rho_per_step_back_in_time() {
         assert_eq!(rec.layers.act_grad_norm_time[0].len(), steps);
     }
 }
+
+/// `Recorder::record` reduces what needs only the forward pass on another thread of the pool
+/// while `backward()` runs; `after_backward` does the same work in sequence. Both give the same
+/// step, every f64 equal, on both CPU backends, called from a two-thread pool's worker (where the
+/// trainer calls it) and from outside any pool, for an MLP with layer norm and biases (weight and
+/// spectral norms, activation statistics) and an LSTM (the recurrent matrix's norm and radius),
+/// three steps each so that the warm power-iteration vectors carry over.
+#[test]
+fn overlapped_record_equals_the_sequential_path() {
+    use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+    use gradscope_diagnostics::Recorder;
+    use gradscope_model::{BackendKind, RnnConfig};
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for kind in [BackendKind::Flex, BackendKind::Ndarray] {
+        let d = kind.autodiff_device();
+        let mut cfg = mlp(
+            32,
+            5,
+            Activation::Relu,
+            WeightInit::new(InitKind::HeNormal, 1.0),
+        );
+        cfg.bias = true;
+        cfg.norm = NormKind::Layer;
+        let rnn = RnnConfig {
+            input_dim: 2 * 5,
+            output_dim: 1,
+            step_features: 2,
+            width: 8,
+            depth: 1,
+            cell: gradscope_model::Cell::Lstm,
+            init: WeightInit::new(InitKind::XavierNormal, 1.0),
+            recurrent_init: gradscope_model::RecurrentInit::Orthogonal,
+            rho: 1.0,
+            forget_bias: 1.0,
+        };
+        let (mlp_net, rnn_net, x, xs) = with_seed(&d, 11, |d| {
+            (
+                ModelSpec::Mlp(cfg).init(d),
+                ModelSpec::Rnn(rnn).init(d),
+                Tensor::<2>::random([8, 32], Distribution::Normal(0.0, 1.0), d),
+                Tensor::<2>::random([8, 2 * 5], Distribution::Normal(0.0, 1.0), d),
+            )
+        });
+        for (net, x, name) in [(mlp_net, x, "mlp"), (rnn_net, xs, "lstm")] {
+            let steps = |overlapped: bool| {
+                let mut recorder = Recorder::new(RecordOptions::default());
+                let mut optim: ModuleOptimizer = SgdConfig::new().init();
+                let mut net = net.clone();
+                let mut out = Vec::new();
+                for _ in 0..3 {
+                    let (stepped, m) = if overlapped {
+                        recorder
+                            .record(&net, x.clone(), &ForwardCtx::TRAIN, |y| y.square().mean())
+                            .update(net, |net, grads| {
+                                let gp = GradientsParams::from_grads(grads, &net);
+                                optim.step(0.05, net, gp)
+                            })
+                    } else {
+                        let mut tap = recorder.tap();
+                        let loss = net
+                            .forward_observed(x.clone(), &ForwardCtx::TRAIN, &mut tap)
+                            .square()
+                            .mean();
+                        let grads = loss.backward();
+                        let pending = recorder.after_backward(&net, &tap, &loss, &grads);
+                        let gp = GradientsParams::from_grads(grads, &net);
+                        let stepped = optim.step(0.05, net, gp);
+                        let m = pending.finish(Some(&stepped));
+                        (stepped, m)
+                    };
+                    out.push(m);
+                    net = stepped;
+                }
+                out
+            };
+            let sequential = steps(false);
+            assert!(
+                sequential
+                    .iter()
+                    .all(|m| m.layers.iter().all(|l| l.spectral_norm.is_some())),
+                "{kind} {name}: {sequential:?}"
+            );
+            assert_eq!(steps(true), sequential, "{kind} {name}, outside a pool");
+            let on_worker = pool.install(|| steps(true));
+            assert_eq!(on_worker, sequential, "{kind} {name}, on a pool worker");
+        }
+    }
+}
